@@ -1,0 +1,57 @@
+import { ErrorCodes, SegmentFormatError, type ErrorContext } from '../../errors.js';
+
+/**
+ * A read-only range of bytes: the whole interface the format decoders see. Backed by a Uint8Array in
+ * tests and by a file descriptor for extracted segments, so the decoders themselves do no I/O and can
+ * read a 1 GB `columns.psf` one chunk at a time.
+ */
+export interface ByteRange {
+  readonly length: number;
+  /**
+   * Bytes `[start, end)`. May return a view (memory-backed) or a fresh copy (file-backed); callers must
+   * not write into it. Implementations throw PINOT_TRUNCATED for a range outside `[0, length]`.
+   */
+  read(start: number, end: number): Uint8Array;
+}
+
+export function checkBounds(range: { length: number }, start: number, end: number, context?: ErrorContext): void {
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > range.length) {
+    throw new SegmentFormatError(
+      ErrorCodes.PINOT_TRUNCATED,
+      `read of bytes [${start}, ${end}) is outside a buffer of ${range.length} bytes`,
+      { context: { offset: start, ...context } },
+    );
+  }
+}
+
+/** A ByteRange over memory. */
+export function bytesRange(bytes: Uint8Array): ByteRange {
+  return {
+    length: bytes.length,
+    read(start, end) {
+      checkBounds(bytes, start, end);
+      return bytes.subarray(start, end);
+    },
+  };
+}
+
+/** Bytes `[start, end)` of another range, addressed from 0. */
+export function subRange(parent: ByteRange, start: number, end: number, context?: ErrorContext): ByteRange {
+  checkBounds(parent, start, end, context);
+  return {
+    length: end - start,
+    read(s, e) {
+      checkBounds({ length: end - start }, s, e, context);
+      return parent.read(start + s, start + e);
+    },
+  };
+}
+
+/** Reads a whole range into memory (for small structures such as headers and dictionaries). */
+export function readAll(range: ByteRange): Uint8Array {
+  return range.read(0, range.length);
+}
+
+export function dataView(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

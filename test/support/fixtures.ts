@@ -1,0 +1,28 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe } from 'vitest';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** `../shared` beside the repository; read in place, never copied in. */
+export const SHARED_DIR = resolve(repoRoot, '..', 'shared');
+
+export function sharedPath(...parts: string[]): string {
+  return join(SHARED_DIR, ...parts);
+}
+
+/**
+ * `describe` that runs only when the named folder under ../shared exists. A clone without ../shared still
+ * passes; the skip is announced with the missing folder's path so nobody mistakes it for a pass.
+ * (`.ci/run` refuses to run without ../shared, so CI always runs these.)
+ */
+export function describeFixtures(title: string, folder: string, fn: (dir: string) => void): void {
+  const dir = sharedPath(folder);
+  if (!existsSync(dir)) {
+    console.warn(`[fixtures] skipping "${title}": missing folder ${dir}`);
+    describe.skip(`${title} (missing ${dir})`, () => fn(dir));
+    return;
+  }
+  describe(title, () => fn(dir));
+}
