@@ -4,8 +4,9 @@ import { parseArgs } from 'node:util';
 import { SegmentReader } from '../sources/segment-reader.js';
 import { legacyPaddingOption, parse, positiveInt, readerOptions, S3_OPTIONS } from './args.js';
 import { batchToRows } from './json-rows.js';
+import type { CliIo } from './program.js';
 
-export async function runCat(args: string[]): Promise<void> {
+export async function runCat(args: string[], io: CliIo): Promise<void> {
   const { values, positionals } = parse(() => parseArgs({
     args,
     allowPositionals: true,
@@ -30,7 +31,7 @@ export async function runCat(args: string[]): Promise<void> {
     for (let i = 0; i < take; i++) out += JSON.stringify(rows[i]) + '\n';
     written += take;
     // Respect stdout backpressure so `cat | head` on a 1 GB segment does not buffer it all.
-    if (!process.stdout.write(out)) await once(process.stdout, 'drain');
+    if (!io.stdout.write(out)) await once(io.stdout, 'drain');
     if (written >= limit) break;
   }
 }

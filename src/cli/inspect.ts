@@ -4,6 +4,7 @@ import { computeSegmentCrc, parseCreationMeta } from '../sources/pinot/creation-
 import type { SegmentLayout } from '../sources/pinot/segment-layout.js';
 import { SegmentReader } from '../sources/segment-reader.js';
 import { parse, readerOptions, S3_OPTIONS } from './args.js';
+import type { CliIo } from './program.js';
 
 export interface ColumnReport {
   name: string;
@@ -128,12 +129,12 @@ function clip(v: string | null): string {
   return oneLine.length > 32 ? oneLine.slice(0, 31) + '…' : oneLine;
 }
 
-export async function runInspect(args: string[]): Promise<void> {
+export async function runInspect(args: string[], io: CliIo): Promise<void> {
   const { values, positionals } = parse(() => parseArgs({
     args,
     allowPositionals: true,
     options: { json: { type: 'boolean' }, crc: { type: 'boolean' }, ...S3_OPTIONS },
   }), ['segment']);
   const report = await inspectSegment(positionals[0]!, { ...readerOptions(values), crc: values.crc ?? false });
-  process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
+  io.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
 }

@@ -245,6 +245,8 @@ describe('corrupt input → PINOT_CORRUPT with the library error as cause', () =
     const raw = sample(300);
     const wrong = concat(deflateSync(raw), u32(299, 'BE'));
     expect(thrown(() => decompressChunk(ChunkCodec.GZIP, wrong, 1000)).detail).toMatch(/299/);
+    const longer = concat(deflateSync(raw), u32(301, 'BE'));
+    expect(thrown(() => decompressChunk(ChunkCodec.GZIP, longer, 1000)).detail).toMatch(/inflated to 300 bytes, its trailer says 301/);
     const le = gzipChunk(raw, 'LE');
     expect(thrown(() => decompressChunk(ChunkCodec.GZIP, le, 1000, undefined, 'BE')).code).toBe('PINOT_CORRUPT');
   });
@@ -255,12 +257,17 @@ describe('corrupt input → PINOT_CORRUPT with the library error as cause', () =
     expect(thrown(() => decompressChunk(ChunkCodec.DELTA, hex('00 00000003 00000001 00000064 00'), 100)).detail)
       .toMatch(/does not fit/);
     expect(thrown(() => decompressChunk(ChunkCodec.DELTADELTA, hex('01 00000002 0000'), 100)).code).toBe('PINOT_CORRUPT');
+    // Count 3 promises two 4-byte deltas; the LZ4 payload holds one.
+    const block = lz4Block(hex('00000001'));
+    const short = concat(hex('00 00000003 00000005'), u32(block.length, 'BE'), block);
+    expect(thrown(() => decompressChunk(ChunkCodec.DELTA, short, 100)).detail).toMatch(/decompressed to 4 bytes, expected 8/);
   });
 
   it('chunks too short for their size fields', () => {
     expect(thrown(() => decompressChunk(ChunkCodec.LZ4_LENGTH_PREFIXED, hex('0500'), 100)).code).toBe('PINOT_CORRUPT');
     expect(thrown(() => decompressChunk(ChunkCodec.GZIP, hex('0500'), 100)).code).toBe('PINOT_CORRUPT');
     expect(thrown(() => decompressChunk(ChunkCodec.SNAPPY, hex('ffffffffff'), 100)).code).toBe('PINOT_CORRUPT');
+    expect(thrown(() => decompressChunk(ChunkCodec.SNAPPY, new Uint8Array(0), 100)).detail).toMatch(/no valid length varint/);
   });
 });
 

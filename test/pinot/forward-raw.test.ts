@@ -553,6 +553,24 @@ describe('MV var-length rows', () => {
   });
 });
 
+describe('large batches', () => {
+  it('MV reads with thousands of elements in one batch (V4 STRING and v2 LONG)', () => {
+    const r = rng(99);
+    const pool = varValues(20000, 3);
+    let p = 0;
+    const rows = Array.from({ length: 5000 }, () => pool.slice(p, (p += 1 + Math.floor(r() * 5))));
+    const bytes = encodeV4({ version: 4, codec: 'LZ4_LENGTH_PREFIXED', chunkSize: 4096, rows: rows.map(mvVarRow) });
+    const all = openMV(bytes, 'STRING', rows.length).read(0, rows.length);
+    expect(all.offsets[rows.length]).toBeGreaterThan(10000);
+    expectSame(rowsOf(all), rows.map(hexRows));
+    const longs = fixedValues('LONG', 20000, 4);
+    p = 0;
+    const lrows = Array.from({ length: 5000 }, () => longs.slice(p, (p += 1 + Math.floor(r() * 5))));
+    const lbytes = encodeChunkFile({ version: 2, codec: 'ZSTANDARD', docsPerChunk: 1000, fixed: false, rows: lrows.map((vs) => mvFixedRow('LONG', vs, true)) });
+    expectSame(rowsOf(openMV(lbytes, 'LONG', lrows.length).read(0, lrows.length)), lrows.map((vs) => expectedFixed('LONG', vs)));
+  });
+});
+
 describe('chunk caching', () => {
   it('decodes each chunk once for ascending batches', () => {
     const rows = Array.from({ length: 1000 }, (_, i) => fixedValue('INT', i));
@@ -673,6 +691,20 @@ describe('bad input', () => {
     const dataAt = Buffer.from(b).readInt32BE(12);
     return Array.from({ length: (dataAt - 16) / 8 }, (_, k) => Buffer.from(b).readUInt32LE(16 + 8 * k) & 0x7fffffff);
   };
+
+  it('chunks shorter than their row table or header → PINOT_CORRUPT', () => {
+    const b = v2var(); // chunk 0 at 40 holds a 16-byte row table; make it 8 bytes long
+    expectError(() => readAll(put32(b, 32, 48), { storedType: 'STRING' }), 'PINOT_CORRUPT', /shorter than its 16-byte row table/, 40);
+    const v = v4(); // chunk 0 holds 3 docs: a 16-byte header
+    const dataAt = Buffer.from(v).readInt32BE(12);
+    expectError(() => readAll(put32(v, 28, 8, 'LE'), { storedType: 'STRING' }), 'PINOT_CORRUPT', /shorter than its 16-byte row header/, dataAt);
+  });
+
+  it('chunk sizes beyond 2 GiB are refused before any allocation', () => {
+    const one = encodeChunkFile({ version: 2, codec: 'PASS_THROUGH', docsPerChunk: 16, fixed: false, rows: varValues(10, 1) });
+    const huge = put32(put32(one, 8, 1 << 20), 12, 4096);
+    expectError(() => open(huge, { storedType: 'STRING' }), 'PINOT_CORRUPT', /exceed 2 GiB/, 8);
+  });
 
   it('V4 metadata: docs not ascending, offsets past the end, a data offset off the grid', () => {
     const b = v4();
