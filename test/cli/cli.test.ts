@@ -89,7 +89,7 @@ describeFixtures('CLI on real segments', 'fixtures', (fixtures) => {
     expect(r.stderr).toContain('"nope"');
   });
 
-  const bin = resolve('dist/cli/main.js');
+  const bin = resolve('dist/src/cli/main.js');
   it.skipIf(!existsSync(bin))('the built executable streams rows and stops quietly when its reader closes', () => {
     const r = spawnSync('bash', ['-c', `node ${JSON.stringify(bin)} cat ${JSON.stringify(events)} | head -n 2`], { encoding: 'utf8' });
     expect(r.status).toBe(0);

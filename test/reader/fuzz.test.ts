@@ -90,7 +90,7 @@ describeFixtures('fuzzed segments give only typed errors', 'fixtures/pinot-gener
           } else {
             pos = Math.floor(random() * bytes.length);
           }
-          bytes[pos] ^= 1 << Math.floor(random() * 8);
+          bytes[pos] = bytes[pos]! ^ (1 << Math.floor(random() * 8));
           positions.push(pos);
         }
         const files = new Map(pristine);

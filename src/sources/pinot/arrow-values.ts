@@ -91,7 +91,12 @@ function gatherVarBytes(src: VarBytes, ids: Int32Array): VarBytes {
   const out = new Uint8Array(total);
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]!;
-    out.set(data.subarray(offsets[id]!, offsets[id + 1]!), outOffsets[i]!);
+    const from = offsets[id]!;
+    const to = offsets[id + 1]!;
+    let at = outOffsets[i]!;
+    // Most dictionary values are short: a plain loop beats creating a subarray view per value.
+    if (to - from <= 32) for (let k = from; k < to; k++) out[at++] = data[k]!;
+    else out.set(data.subarray(from, to), at);
   }
   return { offsets: outOffsets, data: out };
 }
