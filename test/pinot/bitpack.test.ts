@@ -3,6 +3,7 @@ import { SegmentFormatError } from '../../src/errors.js';
 import {
   bitsFor, countSetBits, findSetBits, nthSetBit, packedByteLength, unpackBits, unpackBitsAt,
 } from '../../src/sources/pinot/bitpack.js';
+import { rng } from '../support/random.js';
 
 /** Reference packer, one bit at a time, MSB-first (§9.1); `startBit` leaves that many leading zero bits. */
 function packReference(values: ArrayLike<number>, bits: number, startBit = 0): Uint8Array {
@@ -18,17 +19,6 @@ function packReference(values: ArrayLike<number>, bits: number, startBit = 0): U
   return out;
 }
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomValues(n: number, bits: number, seed: number): number[] {
   const r = rng(seed);

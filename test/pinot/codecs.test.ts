@@ -3,8 +3,8 @@ import { compressSync as lz4Compress } from 'lz4-napi';
 import { compressSync as snappyCompress } from 'snappy';
 import { compress as zstdCompress } from 'zstd-napi';
 import { describe, expect, it } from 'vitest';
-import { SegmentFormatError } from '../../src/errors.js';
 import { ChunkCodec, codecName, declaredSize, decompressChunk, type ByteOrder } from '../../src/sources/pinot/codecs.js';
+import { thrown } from '../support/errors.js';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/[\s|]/g, ''), 'hex'));
 const ascii = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1'));
@@ -66,15 +66,6 @@ function expectBytes(actual: Uint8Array, expected: Uint8Array): void {
     .toEqual({ length: expected.length, firstDifference: -1 });
 }
 
-function thrown(fn: () => unknown): SegmentFormatError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SegmentFormatError);
-    return err as SegmentFormatError;
-  }
-  return expect.fail('expected a SegmentFormatError');
-}
 
 function sample(n: number, seed = 1): Uint8Array {
   // Compressible but not trivial: words from a small vocabulary plus a counter.

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SegmentFormatError, type ErrorContext } from '../../src/errors.js';
+import type { ErrorContext } from '../../src/errors.js';
 import { bytesRange, subRange } from '../../src/sources/pinot/bytes.js';
 import { isVarLengthDictionary, readDictionary, type DictionaryOptions } from '../../src/sources/pinot/dictionary.js';
 import type { StoredType, ValueBlock } from '../../src/sources/pinot/types.js';
 import { describeFixtures } from '../support/fixtures.js';
+import { thrown } from '../support/errors.js';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(s.replace(/[\s|]/g, '').match(/../g) ?? [], (b) => parseInt(b, 16));
 const utf8 = new TextDecoder();
@@ -29,18 +30,9 @@ function byteValues(block: ValueBlock): number[][] {
   return Array.from({ length: offsets.length - 1 }, (_, i) => Array.from(data.subarray(offsets[i], offsets[i + 1])));
 }
 
-function formatError(fn: () => unknown): SegmentFormatError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SegmentFormatError);
-    return err as SegmentFormatError;
-  }
-  throw new Error('expected a SegmentFormatError, nothing was thrown');
-}
 
 function expectError(fn: () => unknown, code: string, context: ErrorContext): void {
-  const err = formatError(fn);
+  const err = thrown(fn);
   expect(err.code).toBe(code);
   expect(err.context).toMatchObject(context);
 }

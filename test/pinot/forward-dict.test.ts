@@ -9,6 +9,7 @@ import {
 } from '../../src/sources/pinot/forward-dict.js';
 import type { MVDictForwardReader, SVDictForwardReader } from '../../src/sources/pinot/types.js';
 import { describeFixtures } from '../support/fixtures.js';
+import { rng } from '../support/random.js';
 
 // ---- independent encoders following the writer rules of §9.1–9.4 ----
 
@@ -102,15 +103,6 @@ function buildSorted(runLengths: number[]): Uint8Array {
   return i32s(pairs);
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A ByteRange that records every read, to check that readers only touch the bytes they need. */
 function countingRange(bytes: Uint8Array): ByteRange & { reads: [number, number][] } {

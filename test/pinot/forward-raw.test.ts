@@ -5,7 +5,6 @@ import { compressSync as lz4Compress } from 'lz4-napi';
 import { compressSync as snappyCompress } from 'snappy';
 import { compress as zstdCompress } from 'zstd-napi';
 import { describe, expect, it } from 'vitest';
-import { SegmentFormatError } from '../../src/errors.js';
 import { bytesRange, type ByteRange } from '../../src/sources/pinot/bytes.js';
 import { openRawForward, type RawForwardOptions } from '../../src/sources/pinot/forward-raw.js';
 import type {
@@ -13,6 +12,8 @@ import type {
 } from '../../src/sources/pinot/types.js';
 import { varBytesToStrings } from '../../src/sources/pinot/values.js';
 import { describeFixtures } from '../support/fixtures.js';
+import { thrown } from '../support/errors.js';
+import { rng } from '../support/random.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // An independent, deliberately simple encoder for the layouts of spec §9.5–§9.7 (test-only).
@@ -165,16 +166,6 @@ const mvVarRow = (els: Uint8Array[]): Uint8Array => concat([i32(els.length), ...
 // ---------------------------------------------------------------------------------------------------------
 // Deterministic test data
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fixedValues(type: Fixed, n: number, seed: number): (number | bigint)[] {
   const r = rng(seed);
@@ -293,15 +284,6 @@ function readAllMV(r: MVRawForwardReader, n: number, size: number): unknown[][] 
 
 const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-function thrown(fn: () => unknown): SegmentFormatError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SegmentFormatError);
-    return err as SegmentFormatError;
-  }
-  return expect.fail('expected a SegmentFormatError');
-}
 
 // ---------------------------------------------------------------------------------------------------------
 

@@ -1,19 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SegmentFormatError } from '../../src/errors.js';
 import { parseIndexMap, parseIndexMapKey, type IndexMapEntry } from '../../src/sources/pinot/index-map.js';
 import { describeFixtures } from '../support/fixtures.js';
+import { thrown } from '../support/errors.js';
 
-function thrown(fn: () => unknown): SegmentFormatError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SegmentFormatError);
-    return err as SegmentFormatError;
-  }
-  throw new Error('expected a SegmentFormatError');
-}
 
 describe('parseIndexMap', () => {
   it('reads the SingleFileIndexDirectoryTest index_map, unescaping = and : in column names', () => {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SegmentFormatError } from '../../src/errors.js';
 import { bitsFor, parseSegmentMetadata, type ColumnMetadata, type SegmentMetadata } from '../../src/sources/pinot/metadata.js';
 import { describeFixtures } from '../support/fixtures.js';
+import { thrown } from '../support/errors.js';
 
 function col(meta: SegmentMetadata, name: string): ColumnMetadata {
   const c = meta.columns.get(name);
@@ -11,15 +11,6 @@ function col(meta: SegmentMetadata, name: string): ColumnMetadata {
   return c;
 }
 
-function thrown(fn: () => unknown): SegmentFormatError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SegmentFormatError);
-    return err as SegmentFormatError;
-  }
-  throw new Error('expected a SegmentFormatError');
-}
 
 /** Keys of one dictionary-encoded SV column as a 1.5.x writer emits them. */
 function columnKeys(name: string, overrides: Record<string, string> = {}): string {

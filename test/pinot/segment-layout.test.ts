@@ -9,18 +9,10 @@ import { parseSegmentMetadata, type SegmentMetadata } from '../../src/sources/pi
 import { V3_MAGIC_MARKER, openSegmentLayout, v1IndexFileName } from '../../src/sources/pinot/segment-layout.js';
 import type { IndexType, SegmentFiles } from '../../src/sources/pinot/types.js';
 import { describeFixtures } from '../support/fixtures.js';
+import { thrown } from '../support/errors.js';
 
 const MARKER = [0xde, 0xad, 0xbe, 0xef, 0xde, 0xaf, 0xbe, 0xad];
 
-function thrown(fn: () => unknown): SegmentFormatError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SegmentFormatError);
-    return err as SegmentFormatError;
-  }
-  throw new Error('expected a SegmentFormatError');
-}
 
 /** Metadata for columns given as name → extra keys (SV INT dictionary columns by default). */
 function metadata(columns: Record<string, Record<string, string>>, version = 'v3'): SegmentMetadata {

@@ -6,7 +6,7 @@
  * explore more with a random one (the seed is printed for replay):
  *   FUZZ_SEED=random FUZZ_ITERATIONS=2000 npx vitest run test/reader/fuzz.test.ts
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -16,22 +16,12 @@ import { parseIndexMap } from '../../src/sources/pinot/index-map.js';
 import { memoryFiles } from '../../src/sources/pinot/memory-files.js';
 import { PinotSegment } from '../../src/sources/pinot/segment.js';
 import { describeFixtures } from '../support/fixtures.js';
+import { rng } from '../support/random.js';
 
 const SEED = process.env.FUZZ_SEED === 'random' ? Date.now() % 1_000_000 : Number(process.env.FUZZ_SEED ?? 20261126);
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 120);
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCodes));
 
-/** mulberry32: small, seedable, good enough to pick byte positions. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function loadFiles(location: string): Promise<Map<string, Uint8Array>> {
   const work = mkdtempSync(join(tmpdir(), 'fuzz-'));
