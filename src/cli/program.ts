@@ -5,6 +5,7 @@
 import type { Writable } from 'node:stream';
 import { ExporterError } from '../errors.js';
 import { runCat } from './cat.js';
+import { runGenerate } from './generate.js';
 import { runInspect } from './inspect.js';
 
 const USAGE = `usage: pinot-export <command> [options]
@@ -13,6 +14,9 @@ commands:
   inspect <segment> [--json] [--crc]           segment and per-column metadata
   cat <segment> [--columns a,b] [--limit N]    rows as JSON Lines, in doc order
       [--batch-rows N] [--legacy-padding refuse|strip]
+  generate --preset events|baseball --rows N --seed S --out <dir>
+      [--segments K] [--schema <file>] [--archive gzip|zstd|lz4|none] [--layout v3|v1]
+                                               K consecutive synthetic REALTIME segments
 
 <segment> is a segment directory, an archive path or file:// URL, s3://bucket/key or http(s):// URL.
 S3 options: --s3-endpoint URL --s3-region R --s3-path-style (credentials from the AWS default chain).`;
@@ -26,6 +30,7 @@ export interface CliIo {
 const commands: Record<string, (args: string[], io: CliIo) => Promise<void>> = {
   inspect: runInspect,
   cat: runCat,
+  generate: runGenerate,
 };
 
 export async function runCli(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
