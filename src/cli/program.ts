@@ -5,6 +5,8 @@
 import type { Writable } from 'node:stream';
 import { ExporterError } from '../errors.js';
 import { runCat } from './cat.js';
+import { runConvert } from './convert.js';
+import { runExport } from './export.js';
 import { runGenerate } from './generate.js';
 import { runInspect } from './inspect.js';
 
@@ -17,6 +19,10 @@ commands:
   generate --preset events|baseball --rows N --seed S --out <dir>
       [--segments K] [--schema <file>] [--archive gzip|zstd|lz4|none] [--layout v3|v1]
                                                K consecutive synthetic REALTIME segments
+  convert <segment> <out.parquet> [--config <table-config.json>] [--codec C] [--row-group-bytes N]
+                                               one segment to one Parquet file
+  export <segment> --config <table-config.json> [--force] [--progress auto|bar|lines|none]
+                                               one segment to outputDirURI (local or S3), exactly once
 
 <segment> is a segment directory, an archive path or file:// URL, s3://bucket/key or http(s):// URL.
 S3 options: --s3-endpoint URL --s3-region R --s3-path-style (credentials from the AWS default chain).`;
@@ -31,6 +37,8 @@ const commands: Record<string, (args: string[], io: CliIo) => Promise<void>> = {
   inspect: runInspect,
   cat: runCat,
   generate: runGenerate,
+  convert: runConvert,
+  export: runExport,
 };
 
 export async function runCli(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {

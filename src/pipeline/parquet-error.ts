@@ -1,18 +1,15 @@
-/**
- * Errors of the Parquet stage. The codes are meant to join `ErrorCodes` in src/errors.ts; until then they
- * live here and are passed through the `ErrorCode` type of the base class.
- */
-import { ExporterError, type ErrorCode, type ExporterErrorOptions } from '../errors.js';
+/** Errors of the Parquet stage; the codes are members of `ErrorCodes` in src/errors.ts. */
+import { ErrorCodes, ExporterError, type ExporterErrorOptions } from '../errors.js';
 
 export const ParquetErrorCodes = {
   /** A value cannot be written as the configured Parquet type (a BIG_DECIMAL that does not fit DECIMAL(P,S)). */
-  PARQUET_VALUE_OUT_OF_RANGE: 'PARQUET_VALUE_OUT_OF_RANGE',
+  PARQUET_VALUE_OUT_OF_RANGE: ErrorCodes.PARQUET_VALUE_OUT_OF_RANGE,
   /** The segment's columns cannot be mapped onto the table schema (e.g. STRING in the segment, INT in the schema). */
-  PARQUET_SCHEMA_MISMATCH: 'PARQUET_SCHEMA_MISMATCH',
+  PARQUET_SCHEMA_MISMATCH: ErrorCodes.PARQUET_SCHEMA_MISMATCH,
   /** The Parquet writer failed or wrote something other than what it was given (row counts differ). */
-  PARQUET_WRITE_FAILED: 'PARQUET_WRITE_FAILED',
+  PARQUET_WRITE_FAILED: ErrorCodes.PARQUET_WRITE_FAILED,
   /** The finished bytes could not be stored (local file system: missing directory, disk full, interrupted). */
-  PARQUET_OUTPUT_FAILED: 'PARQUET_OUTPUT_FAILED',
+  PARQUET_OUTPUT_FAILED: ErrorCodes.PARQUET_OUTPUT_FAILED,
 } as const;
 
 export type ParquetErrorCode = (typeof ParquetErrorCodes)[keyof typeof ParquetErrorCodes];
@@ -20,6 +17,6 @@ export type ParquetErrorCode = (typeof ParquetErrorCodes)[keyof typeof ParquetEr
 /** Converting Arrow record batches to Parquet failed. Never retryable: the same input fails the same way. */
 export class ParquetError extends ExporterError {
   constructor(code: ParquetErrorCode, detail: string, options: ExporterErrorOptions = {}) {
-    super(code as unknown as ErrorCode, detail, options);
+    super(code, detail, options);
   }
 }

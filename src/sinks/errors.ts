@@ -2,28 +2,20 @@
  * Errors of the sinks. Configuration mistakes are `ConfigError(CONFIG_INVALID)` from src/errors.ts; what
  * goes wrong while publishing is a `SinkError` with one of the codes below.
  *
- * The codes are not (yet) members of `ErrorCodes` in src/errors.ts, which this module must not edit; they
- * are passed through the `ErrorCode` type with one cast here. Once they are added there, drop the cast.
+ * SINK_WRITE_FAILED: writing or uploading failed (disk error, network error, HTTP 5xx after retries, 403 on
+ * a part…). SINK_CONFLICT: the target changed under us — a conditional write found an object with other
+ * content (412) or a concurrent write to the same key (409); a re-run rewrites the key, so it is retryable.
  */
-import { ExporterError, type ErrorCode, type ExporterErrorOptions } from '../errors.js';
+import { ErrorCodes, ExporterError } from '../errors.js';
 
 export const SinkErrorCodes = {
-  /** Writing or uploading failed: disk error, network error, HTTP 5xx after retries, 403 on a part… */
-  SINK_WRITE_FAILED: 'SINK_WRITE_FAILED',
-  /**
-   * The target changed under us: a conditional write found an object with other content (412) or a
-   * concurrent write to the same key (409). A re-run rewrites the key, so it is retryable.
-   */
-  SINK_CONFLICT: 'SINK_CONFLICT',
+  SINK_WRITE_FAILED: ErrorCodes.SINK_WRITE_FAILED,
+  SINK_CONFLICT: ErrorCodes.SINK_CONFLICT,
 } as const;
 
 export type SinkErrorCode = (typeof SinkErrorCodes)[keyof typeof SinkErrorCodes];
 
-export class SinkError extends ExporterError {
-  constructor(code: SinkErrorCode | ErrorCode, detail: string, options: ExporterErrorOptions = {}) {
-    super(code as ErrorCode, detail, options);
-  }
-}
+export class SinkError extends ExporterError {}
 
 /** The first line of an error, for messages that wrap another error. */
 export function describeError(err: unknown): string {
