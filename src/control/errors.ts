@@ -10,13 +10,13 @@
  *
  * Invalid configuration (including a bad `schedule`) is a `ConfigError` with `CONFIG_INVALID`.
  */
-import { ExporterError, type ErrorCode, type ExporterErrorOptions } from '../errors.js';
+import { ErrorCodes, ExporterError, type ExporterErrorOptions } from '../errors.js';
 
 export const ControlErrorCodes = {
-  CONTROL_ZNRECORD_INVALID: 'CONTROL_ZNRECORD_INVALID',
-  CONTROL_SEGMENT_METADATA_INVALID: 'CONTROL_SEGMENT_METADATA_INVALID',
-  CONTROL_LISTING_FAILED: 'CONTROL_LISTING_FAILED',
-  CONTROL_GENERATOR_CONTENDED: 'CONTROL_GENERATOR_CONTENDED',
+  CONTROL_ZNRECORD_INVALID: ErrorCodes.CONTROL_ZNRECORD_INVALID,
+  CONTROL_SEGMENT_METADATA_INVALID: ErrorCodes.CONTROL_SEGMENT_METADATA_INVALID,
+  CONTROL_LISTING_FAILED: ErrorCodes.CONTROL_LISTING_FAILED,
+  CONTROL_GENERATOR_CONTENDED: ErrorCodes.CONTROL_GENERATOR_CONTENDED,
 } as const;
 
 export type ControlErrorCode = (typeof ControlErrorCodes)[keyof typeof ControlErrorCodes];
@@ -25,13 +25,9 @@ const RETRYABLE: ReadonlySet<ControlErrorCode> = new Set([
   ControlErrorCodes.CONTROL_LISTING_FAILED, ControlErrorCodes.CONTROL_GENERATOR_CONTENDED,
 ]);
 
-/** See `src/state/errors.ts`: the cast stays until `src/errors.ts` lists these codes. */
-function asErrorCode(code: ControlErrorCode): ErrorCode {
-  return code as unknown as ErrorCode;
-}
 
 export class ControlError extends ExporterError {
   constructor(code: ControlErrorCode, detail: string, options: ExporterErrorOptions = {}) {
-    super(asErrorCode(code), detail, { ...options, retryable: options.retryable ?? RETRYABLE.has(code) });
+    super(code, detail, { ...options, retryable: options.retryable ?? RETRYABLE.has(code) });
   }
 }

@@ -11,16 +11,16 @@
  * | `STATE_TOO_LARGE` | an encoded record exceeds the store's limit (ZooKeeper: 1 MB per znode) | no |
  * | `STATE_CLOSED` | the store or client was closed | no |
  */
-import { ExporterError, type ErrorCode, type ExporterErrorOptions } from '../errors.js';
+import { ErrorCodes, ExporterError, type ExporterErrorOptions } from '../errors.js';
 
 export const StateErrorCodes = {
-  STATE_CONFLICT: 'STATE_CONFLICT',
-  STATE_UNAVAILABLE: 'STATE_UNAVAILABLE',
-  STATE_SESSION_EXPIRED: 'STATE_SESSION_EXPIRED',
-  STATE_CORRUPT: 'STATE_CORRUPT',
-  STATE_UNSUPPORTED_VERSION: 'STATE_UNSUPPORTED_VERSION',
-  STATE_TOO_LARGE: 'STATE_TOO_LARGE',
-  STATE_CLOSED: 'STATE_CLOSED',
+  STATE_CONFLICT: ErrorCodes.STATE_CONFLICT,
+  STATE_UNAVAILABLE: ErrorCodes.STATE_UNAVAILABLE,
+  STATE_SESSION_EXPIRED: ErrorCodes.STATE_SESSION_EXPIRED,
+  STATE_CORRUPT: ErrorCodes.STATE_CORRUPT,
+  STATE_UNSUPPORTED_VERSION: ErrorCodes.STATE_UNSUPPORTED_VERSION,
+  STATE_TOO_LARGE: ErrorCodes.STATE_TOO_LARGE,
+  STATE_CLOSED: ErrorCodes.STATE_CLOSED,
 } as const;
 
 export type StateErrorCode = (typeof StateErrorCodes)[keyof typeof StateErrorCodes];
@@ -29,17 +29,10 @@ const RETRYABLE: ReadonlySet<StateErrorCode> = new Set([
   StateErrorCodes.STATE_CONFLICT, StateErrorCodes.STATE_UNAVAILABLE, StateErrorCodes.STATE_SESSION_EXPIRED,
 ]);
 
-/**
- * `ExporterError.code` is typed with the codes of `src/errors.ts`; these codes are not listed there yet, so
- * the one cast lives here. Once `ErrorCodes` includes them the cast can go.
- */
-function asErrorCode(code: StateErrorCode): ErrorCode {
-  return code as unknown as ErrorCode;
-}
 
 export class StateError extends ExporterError {
   constructor(code: StateErrorCode, detail: string, options: ExporterErrorOptions = {}) {
-    super(asErrorCode(code), detail, { ...options, retryable: options.retryable ?? RETRYABLE.has(code) });
+    super(code, detail, { ...options, retryable: options.retryable ?? RETRYABLE.has(code) });
   }
 }
 

@@ -94,15 +94,15 @@ describe('FileStateStore claims and leadership in one process', () => {
   });
 
   it('renews a held claim past its TTL, and aborts when someone else took it', async () => {
-    const a = await FileStateStore.open({ dir, claimTtlMs: 300 });
+    const a = await FileStateStore.open({ dir, claimTtlMs: 900 });
     const held = await a.claim(TABLE, 'seg-1', 'a');
     const first = held!.expiresAtMs!;
-    await new Promise((r) => setTimeout(r, 700));
+    await new Promise((r) => setTimeout(r, 1500));
     expect(held!.signal.aborted).toBe(false);
     expect(held!.expiresAtMs!).toBeGreaterThan(first);
     // Somebody overwrites the claim set (as a process whose clock says the lease expired would).
     const claimsDir = join(dir, 'v1', 'tables', TABLE, 'claims');
-    const b = await FileStateStore.open({ dir, claimTtlMs: 300, now: () => Date.now() + 10_000 });
+    const b = await FileStateStore.open({ dir, claimTtlMs: 900, now: () => Date.now() + 10_000 });
     expect(await b.claim(TABLE, 'seg-1', 'b')).toBeDefined();
     await until(() => held!.signal.aborted, 2000);
     expect(String((held!.signal.reason as Error).message)).toContain('taken over');
@@ -112,17 +112,17 @@ describe('FileStateStore claims and leadership in one process', () => {
   });
 
   it('elects one leader; the other takes over after resignation', async () => {
-    const a = await FileStateStore.open({ dir, leaderTtlMs: 300 });
-    const b = await FileStateStore.open({ dir, leaderTtlMs: 300 });
+    const a = await FileStateStore.open({ dir, leaderTtlMs: 900 });
+    const b = await FileStateStore.open({ dir, leaderTtlMs: 900 });
     const elected: string[] = [];
     const la = await a.campaign('a', () => elected.push('a'));
     const lb = await b.campaign('b', () => elected.push('b'));
     expect(la.isLeader()).toBe(true);
     expect(lb.isLeader()).toBe(false);
-    await new Promise((r) => setTimeout(r, 500)); // renewals keep a in place
+    await new Promise((r) => setTimeout(r, 1500)); // renewals keep a in place past its TTL
     expect(elected).toEqual(['a']);
     await la.resign();
-    await until(() => lb.isLeader(), 2000);
+    await until(() => lb.isLeader(), 3000);
     expect(elected).toEqual(['a', 'b']);
     await a.close();
     await b.close();
@@ -139,7 +139,7 @@ import { FileStateStore } from './src/state/file-store.js';
 import { updateTable } from './src/state/store.js';
 import { emptyTableState } from './src/state/records.js';
 const [mode, dir, n, name] = process.argv.slice(2);
-const store = await FileStateStore.open({ dir, claimTtlMs: 400, leaderTtlMs: 400 });
+const store = await FileStateStore.open({ dir, claimTtlMs: 1500, leaderTtlMs: 1500 });
 const bump = (s) => { const b = s ?? emptyTableState('${TABLE}'); return { ...b, watermarkMs: b.watermarkMs + 1 }; };
 if (mode === 'count') {
   for (let i = 0; i < Number(n); i++) await updateTable(store, '${TABLE}', bump, { attempts: 1000 });
@@ -148,10 +148,11 @@ if (mode === 'count') {
   process.stdout.write('ready\\n');
   for (;;) await updateTable(store, '${TABLE}', bump, { attempts: 1000 });
 } else if (mode === 'claim') {
-  const c = await store.claim('${TABLE}', 'seg-x', name);
+  // A long lease, held until the parent kills us: every contender tries while the winner holds it.
+  const patient = await FileStateStore.open({ dir, claimTtlMs: 30000 });
+  const c = await patient.claim('${TABLE}', 'seg-x', name);
   process.stdout.write((c ? 'won' : 'lost') + '\\n');
-  await new Promise((r) => setTimeout(r, Number(n)));
-  await store.close();
+  await new Promise(() => {});
 } else if (mode === 'hold') {
   const c = await store.claim('${TABLE}', 'seg-x', name);
   const l = await store.campaign(name, () => {});
@@ -220,8 +221,9 @@ describe('FileStateStore across processes', () => {
   });
 
   it('exactly one of several processes wins a claim', async () => {
-    const runs = ['p1', 'p2', 'p3', 'p4'].map((name) => child('claim', dir, '300', name));
+    const runs = ['p1', 'p2', 'p3', 'p4'].map((name) => child('claim', dir, '0', name));
     const results = await Promise.all(runs.map((r) => r.line()));
+    for (const r of runs) r.kill();
     await Promise.all(runs.map((r) => r.done));
     expect(results.filter((r) => r === 'won')).toHaveLength(1);
     expect(results.filter((r) => r === 'lost')).toHaveLength(3);
@@ -230,16 +232,16 @@ describe('FileStateStore across processes', () => {
   it('claims and leadership of a process killed with -9 end with their lease', async () => {
     const holder = child('hold', dir, '0', 'victim');
     expect(await holder.line()).toBe('holding');
-    const store = await FileStateStore.open({ dir, claimTtlMs: 400, leaderTtlMs: 400 });
+    const store = await FileStateStore.open({ dir, claimTtlMs: 1500, leaderTtlMs: 1500 });
     expect(await store.claim(TABLE, 'seg-x', 'survivor')).toBeUndefined();
     const elected: string[] = [];
     const lead = await store.campaign('survivor', () => elected.push('survivor'));
     expect(lead.isLeader()).toBe(false);
     holder.kill();
     await holder.done;
-    await until(async () => lead.isLeader(), 3000);
+    await until(async () => lead.isLeader(), 6000);
     let claim: Awaited<ReturnType<typeof store.claim>>;
-    await until(async () => (claim = await store.claim(TABLE, 'seg-x', 'survivor')) !== undefined, 3000);
+    await until(async () => (claim = await store.claim(TABLE, 'seg-x', 'survivor')) !== undefined, 6000);
     expect(claim!.owner).toBe('survivor');
     expect(elected).toEqual(['survivor']);
     await store.close();
