@@ -1,4 +1,5 @@
 /** Shared argument parsing for the CLI commands (node:util parseArgs with typed errors). */
+import { readFile } from 'node:fs/promises';
 import type { ParseArgsConfig } from 'node:util';
 import { ConfigError, ErrorCodes } from '../errors.js';
 import type { SegmentReaderOptions } from '../sources/segment-reader.js';
@@ -46,4 +47,19 @@ export function positiveInt(name: string, value: string | undefined): number | u
 export function legacyPaddingOption(value: string | undefined): 'refuse' | 'strip' | undefined {
   if (value === undefined || value === 'refuse' || value === 'strip') return value;
   throw new ConfigError(ErrorCodes.USAGE, `--legacy-padding must be "refuse" or "strip", got "${value}"`);
+}
+
+/** Reads a JSON file named on the command line; unreadable is USAGE, malformed is CONFIG_INVALID. */
+export async function readJson(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(ErrorCodes.USAGE, `cannot read ${what} ${path}: ${(err as Error).message}`, { context: { file: path }, cause: err });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(ErrorCodes.CONFIG_INVALID, `${what} ${path} is not JSON: ${(err as Error).message}`, { context: { file: path }, cause: err });
+  }
 }

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { readFile, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,7 +19,7 @@ import { PARQUET_KEYS, parseParquetOptions } from '../pipeline/parquet-options.j
 import { segmentToParquet } from '../pipeline/segment-export.js';
 import { parseTableSchema, type TableSchema } from '../pipeline/table-schema.js';
 import { SegmentReader } from '../sources/segment-reader.js';
-import { legacyPaddingOption, parse, readerOptions, S3_OPTIONS } from './args.js';
+import { legacyPaddingOption, parse, readerOptions, S3_OPTIONS, readJson } from './args.js';
 import type { CliIo } from './program.js';
 
 /** Flags that override a DataExportTask key. */
@@ -28,19 +28,6 @@ const FLAG_KEYS = {
   'row-group-bytes': PARQUET_KEYS.rowGroupSizeBytes,
 } as const;
 
-async function readJson(path: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(ErrorCodes.USAGE, `cannot read ${what} ${path}: ${(err as Error).message}`, { context: { file: path }, cause: err });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(ErrorCodes.CONFIG_INVALID, `${what} ${path} is not JSON: ${(err as Error).message}`, { context: { file: path }, cause: err });
-  }
-}
 
 /**
  * `task.taskTypeConfigsMap.DataExportTask` of a table config (also inside the controller's

@@ -9,7 +9,6 @@
  * The file appears under its final name only when complete (local: rename; S3: CompleteMultipartUpload).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -24,7 +23,7 @@ import { SinkError, SinkErrorCodes } from '../sinks/errors.js';
 import { createSink, parseOutputConfig } from '../sinks/fs-config.js';
 import { parquetFileName, type PublishedFile, type PublishMeta, type Sink } from '../sinks/sink.js';
 import { SegmentReader } from '../sources/segment-reader.js';
-import { legacyPaddingOption, parse, readerOptions, S3_OPTIONS } from './args.js';
+import { legacyPaddingOption, parse, readerOptions, S3_OPTIONS, readJson } from './args.js';
 import { dataExportTaskConfig } from './convert.js';
 import type { CliIo } from './program.js';
 
@@ -207,19 +206,6 @@ function progressOption(value: string | undefined, io: CliIo): 'bar' | 'lines' |
   throw new ConfigError(ErrorCodes.USAGE, `--progress must be auto, bar, lines or none, got "${value}"`);
 }
 
-async function readJson(path: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(ErrorCodes.USAGE, `cannot read ${what} ${path}: ${(err as Error).message}`, { context: { file: path }, cause: err });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(ErrorCodes.CONFIG_INVALID, `${what} ${path} is not JSON: ${(err as Error).message}`, { context: { file: path }, cause: err });
-  }
-}
 
 function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;

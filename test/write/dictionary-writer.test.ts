@@ -5,40 +5,19 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ErrorCodes } from '../../src/errors.js';
 import { bytesRange } from '../../src/sources/pinot/bytes.js';
 import { isVarLengthDictionary, readDictionary } from '../../src/sources/pinot/dictionary.js';
-import type { StoredType, ValueBlock, VarBytes } from '../../src/sources/pinot/types.js';
+import type { StoredType, ValueBlock } from '../../src/sources/pinot/types.js';
 import { writeDictionary } from '../../src/sources/pinot/write/dictionary-writer.js';
 import { encodeBigDecimal } from '../../src/sources/pinot/write/value-encoders.js';
 import { describeFixtures } from '../support/fixtures.js';
 import {
-  GENERATED_DIR, GENERATED_SEGMENTS, REAL_DIR, REAL_SEGMENTS, SEED, firstDifference, hex, randInt, rng, toHex, withSegment,
+  GENERATED_DIR, GENERATED_SEGMENTS, REAL_DIR, REAL_SEGMENTS, SEED, firstDifference, hex, randInt, rng, toHex, withSegment, expectUsage, strings, varBytes,
 } from './fixture-segments.js';
 
-const enc = new TextEncoder();
 
-function varBytes(values: Uint8Array[]): VarBytes {
-  const offsets = new Int32Array(values.length + 1);
-  values.forEach((v, i) => (offsets[i + 1] = offsets[i]! + v.length));
-  const data = new Uint8Array(offsets[values.length]!);
-  values.forEach((v, i) => data.set(v, offsets[i]));
-  return { offsets, data };
-}
 
-const strings = (...s: string[]): ValueBlock => ({ kind: 'BYTES', values: varBytes(s.map((x) => enc.encode(x))) });
 
-function expectUsage(fn: () => unknown, message: RegExp): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).code).toBe(ErrorCodes.USAGE);
-    expect((err as Error).message).toMatch(message);
-    return;
-  }
-  throw new Error('expected a USAGE error');
-}
 
 describe('spec §8 vectors', () => {
   it('§8.2 empty var-length dictionary (20 bytes)', () => {

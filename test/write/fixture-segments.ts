@@ -12,6 +12,10 @@ import { ChunkCodec, decompressChunk } from '../../src/sources/pinot/codecs.js';
 import type { ColumnMetadata } from '../../src/sources/pinot/metadata.js';
 import { PinotSegment } from '../../src/sources/pinot/segment.js';
 import type { IndexType } from '../../src/sources/pinot/types.js';
+import { expect } from 'vitest';
+import { ConfigError, ErrorCodes } from '../../src/errors.js';
+import type { ValueBlock, VarBytes } from '../../src/sources/pinot/types.js';
+export { rng } from '../support/random.js';
 
 /** Segments written by Pinot 1.5.1 (../shared/fixtures/pinot-generated/1.5.1/SOURCES.md). */
 export const GENERATED_DIR = 'fixtures/pinot-generated/1.5.1';
@@ -139,17 +143,6 @@ export function firstDifference(a: Uint8Array, b: Uint8Array): string | undefine
 // ---------------------------------------------------------------------------------------------------------
 // Seeded randomness
 
-/** mulberry32: small, seedable; every random test prints its seed in its name. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const SEED = process.env.WRITE_SEED === 'random' ? Date.now() % 1_000_000 : Number(process.env.WRITE_SEED ?? 20261126);
 
@@ -159,3 +152,30 @@ export function randInt(r: () => number, lo: number, hi: number): number {
 
 export const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/[\s|:]/g, ''), 'hex'));
 export const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+/** Asserts `fn` throws a USAGE ConfigError whose message matches. */
+export function expectUsage(fn: () => unknown, message: RegExp): void {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).code).toBe(ErrorCodes.USAGE);
+    expect((err as Error).message).toMatch(message);
+    return;
+  }
+  throw new Error('expected a USAGE error');
+}
+
+/** VarBytes of the given values, back to back. */
+export function varBytes(values: Uint8Array[]): VarBytes {
+  const offsets = new Int32Array(values.length + 1);
+  values.forEach((v, i) => (offsets[i + 1] = offsets[i]! + v.length));
+  const data = new Uint8Array(offsets[values.length]!);
+  values.forEach((v, i) => data.set(v, offsets[i]));
+  return { offsets, data };
+}
+
+const utf8 = new TextEncoder();
+
+/** A BYTES block of UTF-8 strings. */
+export const strings = (...s: string[]): ValueBlock => ({ kind: 'BYTES', values: varBytes(s.map((x) => utf8.encode(x))) });

@@ -5,7 +5,6 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ErrorCodes } from '../../src/errors.js';
 import { bitsFor } from '../../src/sources/pinot/bitpack.js';
 import { bytesRange } from '../../src/sources/pinot/bytes.js';
 import { MV_ENTRY_DICT_MAGIC, openDictForward, openFixedBitMV, openFixedBitSV, openMVEntryDict, openSortedSV } from '../../src/sources/pinot/forward-dict.js';
@@ -13,20 +12,9 @@ import type { MVDictForwardReader, MultiValueBlock, SVDictForwardReader } from '
 import { writeFixedBitMV, writeFixedBitSV, writeMVEntryDict, writeSortedSV } from '../../src/sources/pinot/write/forward-dict-writer.js';
 import { describeFixtures } from '../support/fixtures.js';
 import {
-  GENERATED_DIR, GENERATED_SEGMENTS, REAL_DIR, REAL_SEGMENTS, SEED, firstDifference, hex, randInt, rng, toHex, withSegment,
+  GENERATED_DIR, GENERATED_SEGMENTS, REAL_DIR, REAL_SEGMENTS, SEED, firstDifference, hex, randInt, rng, toHex, withSegment, expectUsage,
 } from './fixture-segments.js';
 
-function expectUsage(fn: () => unknown, message: RegExp): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).code).toBe(ErrorCodes.USAGE);
-    expect((err as Error).message).toMatch(message);
-    return;
-  }
-  throw new Error('expected a USAGE error');
-}
 
 function rowsOf(rows: number[][]): MultiValueBlock<Int32Array> {
   const offsets = new Int32Array(rows.length + 1);

@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ErrorCodes } from '../../src/errors.js';
 import { bytesRange } from '../../src/sources/pinot/bytes.js';
 import { ChunkCodec, decompressChunk, type ChunkCodecId } from '../../src/sources/pinot/codecs.js';
 import { openRawForward } from '../../src/sources/pinot/forward-raw.js';
@@ -22,20 +21,12 @@ import {
 import { encodeBigDecimal, encodeMapValue } from '../../src/sources/pinot/write/value-encoders.js';
 import { describeFixtures, sharedPath } from '../support/fixtures.js';
 import {
-  GENERATED_DIR, GENERATED_SEGMENTS, REAL_DIR, SEED, firstDifference, hex, randInt, rawAnatomy, rng, toHex, withSegment,
+  GENERATED_DIR, GENERATED_SEGMENTS, REAL_DIR, SEED, firstDifference, hex, randInt, rawAnatomy, rng, toHex, withSegment, expectUsage, strings, varBytes,
 } from './fixture-segments.js';
 
 const enc = new TextEncoder();
 
-function varBytes(values: Uint8Array[]): VarBytes {
-  const offsets = new Int32Array(values.length + 1);
-  values.forEach((v, i) => (offsets[i + 1] = offsets[i]! + v.length));
-  const data = new Uint8Array(offsets[values.length]!);
-  values.forEach((v, i) => data.set(v, offsets[i]));
-  return { offsets, data };
-}
 
-const strings = (...s: string[]): ValueBlock => ({ kind: 'BYTES', values: varBytes(s.map((x) => enc.encode(x))) });
 
 function sv(storedType: StoredType, values: ValueBlock, config: RawForwardWriterInput['config'], maxValueBytes?: number): RawForwardWriterInput {
   const longest = values.kind === 'BYTES' ? Math.max(0, ...lengths(values.values)) : 0;
@@ -267,17 +258,6 @@ describe('chunk sizing (ForwardIndexUtils and the creators)', () => {
 });
 
 describe('bad input', () => {
-  const expectUsage = (fn: () => unknown, message: RegExp) => {
-    try {
-      fn();
-    } catch (err) {
-      expect(err).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).code).toBe(ErrorCodes.USAGE);
-      expect((err as Error).message).toMatch(message);
-      return;
-    }
-    throw new Error('expected a USAGE error');
-  };
   const cfg = { writerVersion: 4, codec: ChunkCodec.PASS_THROUGH };
   it('rejects a value longer than maxValueBytes and a row with more values than maxValuesPerRow', () => {
     expectUsage(() => writeRawForward(sv('STRING', strings('abc', 'hello'), { ...cfg, writerVersion: 2 }, 4)), /value 1 is 5 bytes, longer than maxValueBytes 4/);

@@ -5,7 +5,6 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ErrorCodes } from '../../src/errors.js';
 import { bytesRange } from '../../src/sources/pinot/bytes.js';
 import { readDictionary } from '../../src/sources/pinot/dictionary.js';
 import { openRawForward } from '../../src/sources/pinot/forward-raw.js';
@@ -16,19 +15,10 @@ import {
 import { javaDoubleToString } from '../../src/sources/pinot/write/java-format.js';
 import { encodeBigDecimal, encodeMapValue } from '../../src/sources/pinot/write/value-encoders.js';
 import { describeFixtures } from '../support/fixtures.js';
-import { GENERATED_DIR, SEED, hex, randInt, rng, toHex, withSegment } from './fixture-segments.js';
+import {
+  GENERATED_DIR, SEED, hex, randInt, rng, toHex, withSegment, expectUsage,
+} from './fixture-segments.js';
 
-function expectUsage(fn: () => unknown, message: RegExp): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).code).toBe(ErrorCodes.USAGE);
-    expect((err as Error).message).toMatch(message);
-    return;
-  }
-  throw new Error('expected a USAGE error');
-}
 
 describe('encodeBigDecimal: spec §4.3 vectors (BigDecimalUtilsTest)', () => {
   const cases: [string, string][] = [
