@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { unpackBits } from '../src/sources/pinot/bitpack.js';
+import { median, random } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,20 +38,7 @@ function pack(values: Int32Array, bits: number): Uint8Array {
   return out.subarray(0, Math.ceil((values.length * bits) / 8));
 }
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 const out = new Int32Array(total);
 console.log(`unpackBits: ${total.toLocaleString('en-US')} values, batches of ${batch}, median of ${passes} passes`);

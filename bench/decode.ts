@@ -11,6 +11,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SegmentReader } from '../src/sources/segment-reader.js';
+import { median } from './support.js';
 
 interface Result {
   segment: string;
@@ -39,10 +40,6 @@ const segments = positionals.length > 0 ? positionals : [
   resolve('..', 'shared', 'fixtures', 'pinot-generated', '1.5.1', 'events__0__12__20261126T0000Z.tar.gz'),
 ];
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 const results: Result[] = [];
 for (const location of segments) {

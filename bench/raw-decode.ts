@@ -17,6 +17,7 @@ import { compress as zstdCompress } from 'zstd-napi';
 import { bytesRange } from '../src/sources/pinot/bytes.js';
 import { openRawForward } from '../src/sources/pinot/forward-raw.js';
 import type { SVRawForwardReader } from '../src/sources/pinot/types.js';
+import { median, random } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,15 +44,6 @@ function compress(codec: Codec, raw: Uint8Array, prefixed: boolean): Uint8Array 
   }
 }
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Fixed-width chunk file, header version 4 (§9.5): 28-byte header, i64 chunk offsets, BE values. */
 function buildLongIndex(codec: Codec, count: number): Uint8Array {
@@ -128,10 +120,6 @@ function buildStringIndex(codec: Codec, rows: Uint8Array[]): Uint8Array {
   return Buffer.concat([header, ...chunks.map((c) => c.bytes)]);
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 /** Seconds for one full sequential read; returns also the value bytes seen (a checksum keeps it honest). */
 function readAll(reader: SVRawForwardReader, totalDocs: number): { seconds: number; bytes: number } {

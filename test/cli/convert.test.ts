@@ -5,13 +5,13 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runConvert } from '../../src/cli/convert.js';
 import { ExporterError } from '../../src/errors.js';
 import { describeFixtures } from '../support/fixtures.js';
 import { readRows } from '../support/rows.js';
 import { closeDuckdb, duckMetadata, duckRows, metadataOf } from '../pipeline/helpers.js';
+import { captureIo } from '../support/cli.js';
 
 afterAll(() => closeDuckdb());
 
@@ -22,20 +22,15 @@ interface Run {
 }
 
 async function convert(...args: string[]): Promise<Run> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (b: Buffer) => out.push(b));
-  stderr.on('data', (b: Buffer) => err.push(b));
+  const cap = captureIo();
   let error: ExporterError | undefined;
   try {
-    await runConvert(args, { stdout, stderr });
+    await runConvert(args, cap.io);
   } catch (e) {
     expect(e).toBeInstanceOf(ExporterError);
     error = e as ExporterError;
   }
-  return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), error };
+  return { stdout: cap.stdout(), stderr: cap.stderr(), error };
 }
 
 let dir: string;

@@ -6,18 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { describeFixtures } from '../support/fixtures.js';
+import { PINOT_151_SEGMENTS, describeFixtures } from '../support/fixtures.js';
 import { readJsonLines, readRows, stripTrailingZerosPlain, type Row } from '../support/rows.js';
 
-const SEGMENTS = [
-  'events__0__12__20261126T0000Z',
-  'events__0__13__20261126T0100Z',
-  'rawfwd_version2',
-  'rawfwd_version4',
-  'rawfwd_version5',
-  'dictvar_mvraw',
-  'sorted_bigdecimal',
-];
+const SEGMENTS = PINOT_151_SEGMENTS;
 
 interface SchemaJson {
   dimensionFieldSpecs?: { name: string; dataType: string; singleValueField?: boolean }[];

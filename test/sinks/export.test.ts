@@ -5,7 +5,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportSegment, runExport } from '../../src/cli/export.js';
@@ -16,6 +15,7 @@ import { ExporterError } from '../../src/errors.js';
 import { generateSegments } from '../../src/generate/generator.js';
 import { describeFixtures } from '../support/fixtures.js';
 import { startS3Server, type S3TestServer } from '../support/s3-server.js';
+import { captureIo } from '../support/cli.js';
 
 const EVENTS = 'events__0__12__20261126T0000Z';
 
@@ -26,20 +26,15 @@ interface Run {
 }
 
 async function run(args: string[], tty = false): Promise<Run> {
-  const stdout = new PassThrough();
-  const stderr = Object.assign(new PassThrough(), { isTTY: tty });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (b: Buffer) => out.push(b));
-  stderr.on('data', (b: Buffer) => err.push(b));
+  const cap = captureIo({ tty });
   let error: ExporterError | undefined;
   try {
-    await runExport(args, { stdout, stderr });
+    await runExport(args, cap.io);
   } catch (e) {
     if (!(e instanceof ExporterError)) throw e;
     error = e;
   }
-  return { stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), error };
+  return { stdout: cap.stdout(), stderr: cap.stderr(), error };
 }
 
 let scratch: string;

@@ -26,3 +26,15 @@ export function describeFixtures(title: string, folder: string, fn: (dir: string
   }
   describe(title, () => fn(dir));
 }
+
+/** The Pinot 1.5.1 segments under `fixtures/pinot-generated/1.5.1` (see its SOURCES.md), without `.tar.gz`. */
+export const PINOT_151_DIR = 'fixtures/pinot-generated/1.5.1';
+export const PINOT_151_SEGMENTS = [
+  'events__0__12__20261126T0000Z',
+  'events__0__13__20261126T0100Z',
+  'rawfwd_version2',
+  'rawfwd_version4',
+  'rawfwd_version5',
+  'dictvar_mvraw',
+  'sorted_bigdecimal',
+] as const;

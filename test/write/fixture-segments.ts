@@ -15,19 +15,12 @@ import type { IndexType } from '../../src/sources/pinot/types.js';
 import { expect } from 'vitest';
 import { ConfigError, ErrorCodes } from '../../src/errors.js';
 import type { ValueBlock, VarBytes } from '../../src/sources/pinot/types.js';
+import { PINOT_151_SEGMENTS } from '../support/fixtures.js';
 export { rng } from '../support/random.js';
 
 /** Segments written by Pinot 1.5.1 (../shared/fixtures/pinot-generated/1.5.1/SOURCES.md). */
 export const GENERATED_DIR = 'fixtures/pinot-generated/1.5.1';
-export const GENERATED_SEGMENTS = [
-  'events__0__12__20261126T0000Z.tar.gz',
-  'events__0__13__20261126T0100Z.tar.gz',
-  'rawfwd_version2.tar.gz',
-  'rawfwd_version4.tar.gz',
-  'rawfwd_version5.tar.gz',
-  'dictvar_mvraw.tar.gz',
-  'sorted_bigdecimal.tar.gz',
-];
+export const GENERATED_SEGMENTS = PINOT_151_SEGMENTS.map((n) => `${n}.tar.gz`);
 
 /** Real segments (../shared/fixtures/pinot-segments/SOURCES.md), relative to that folder. */
 export const REAL_DIR = 'fixtures/pinot-segments';

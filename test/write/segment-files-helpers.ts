@@ -10,17 +10,7 @@ import { parseSegmentMetadata, type SegmentMetadata } from '../../src/sources/pi
 import type { ColumnStats, IndexBuffer, SegmentInfo } from '../../src/sources/pinot/write/contracts.js';
 import { rng } from '../support/random.js';
 
-export const GENERATED_151 = 'fixtures/pinot-generated/1.5.1';
-
-export const SEGMENTS_151 = [
-  'events__0__12__20261126T0000Z',
-  'events__0__13__20261126T0100Z',
-  'rawfwd_version2',
-  'rawfwd_version4',
-  'rawfwd_version5',
-  'dictvar_mvraw',
-  'sorted_bigdecimal',
-] as const;
+export { PINOT_151_DIR as GENERATED_151, PINOT_151_SEGMENTS as SEGMENTS_151 } from '../support/fixtures.js';
 
 /** Extracted fixture tarballs `<name>.tar.gz`; `dir(name)` is the segment directory inside (holding `v3/`). */
 export class ExtractedFixtures {
