@@ -14,4 +14,5 @@ export { segmentToParquet } from './pipeline/segment-export.js';
 export type { ParquetEncoder } from './pipeline/encoder.js';
 export { parseOutputConfig, createSink, type OutputTarget } from './sinks/fs-config.js';
 export type { Sink, PublishMeta, PublishedFile } from './sinks/sink.js';
-export { exportSegment } from './cli/export.js';
+export { exportSegment } from './control/export-segment.js';
+export type { ExportProgress, ExportResult, ExportSegmentOptions } from './control/export-segment.js';
