@@ -32,6 +32,7 @@ import { PARQUET_KEYS, parseParquetOptions, type ParquetOptions } from '../pipel
 import {
   OUTPUT_DIR_URI, OUTPUT_FS_CLASS, OUTPUT_FS_CLASS_NAME, OUTPUT_FS_PROP_PREFIX, parseOutputConfig, type OutputTarget,
 } from '../sinks/fs-config.js';
+import { catalogProperties, parseCatalogSettings } from '../sinks/iceberg/catalog-config.js';
 import type { ZkClient } from '../state/zk-client.js';
 import { TASK_TYPE } from '../state/zookeeper-store.js';
 
@@ -203,8 +204,9 @@ function icebergConfig(raw: Record<string, string>, catalogKeys: string[], bad: 
   if (sigv4 !== undefined && !['true', 'false'].includes(sigv4.trim().toLowerCase())) bad(`${CATALOG_PREFIX}rest.sigv4-enabled`, 'true, false');
   const commitThreshold = integer(raw, KEYS.commitThreshold, DEFAULT_COMMIT_THRESHOLD, 1, 'an integer ≥ 1 (data files per Iceberg commit)', bad);
   if (issues.length > before) return undefined;
-  const catalog = Object.fromEntries(catalogKeys.map((k) => [k.slice(CATALOG_PREFIX.length), raw[k]!]));
-  // TODO(iceberg): full validation of catalog properties (auth modes, signing) belongs to the Iceberg REST client's parser.
+  const catalog = catalogProperties(raw);
+  // Auth modes, signing and s3.* overrides are validated by the REST client's own parser, reported here with the rest.
+  if (delegate(issues, () => parseCatalogSettings(catalog)) === undefined) return undefined;
   return { catalogUri: uri!, catalog, namespace: parts.slice(0, -1), tableName: parts.at(-1)!, commitThreshold: commitThreshold! };
 }
 

@@ -106,15 +106,28 @@ describe('DataExportTask config: Iceberg REST target', () => {
   const ICEBERG = { 'externalTable.target': 'iceberg-rest', 'externalTable.name': 'analytics.events', 'catalog.iceberg-rest.uri': 'https://catalog.example.com/api' };
 
   it('reads the catalog keys, the table identifier and the commit threshold (default 250)', () => {
-    const { config } = parseDataExportTaskConfig('events', { ...ICEBERG, 'catalog.iceberg-rest.warehouse': 's3://wh', 'catalog.iceberg-rest.rest.sigv4-enabled': 'true' });
+    const { config } = parseDataExportTaskConfig('events', {
+      ...ICEBERG, 'catalog.iceberg-rest.warehouse': 's3://wh', 'catalog.iceberg-rest.rest.sigv4-enabled': 'true', 'catalog.iceberg-rest.rest.signing-region': 'eu-west-1',
+    });
     expect(config.target).toBe('iceberg-rest');
     expect(config.output).toBeUndefined();
     expect(config.iceberg).toEqual({
-      catalogUri: 'https://catalog.example.com/api', catalog: { uri: 'https://catalog.example.com/api', warehouse: 's3://wh', 'rest.sigv4-enabled': 'true' },
+      catalogUri: 'https://catalog.example.com/api', catalog: { uri: 'https://catalog.example.com/api', warehouse: 's3://wh', 'rest.sigv4-enabled': 'true', 'rest.signing-region': 'eu-west-1' },
       namespace: ['analytics'], tableName: 'events', commitThreshold: 250,
     });
     expect(parseDataExportTaskConfig('events', { ...ICEBERG, 'externalTable.name': 'a.b.c', 'iceberg.commitThreshold': '10' }).config.iceberg)
       .toMatchObject({ namespace: ['a', 'b'], tableName: 'c', commitThreshold: 10 });
+  });
+
+  it('validates the catalog properties with the REST client\'s parser (SigV4 needs a region)', () => {
+    const saved = process.env.AWS_REGION;
+    delete process.env.AWS_REGION;
+    try {
+      const err = issues({ ...ICEBERG, 'catalog.iceberg-rest.rest.sigv4-enabled': 'true' });
+      expect(err.issues.map((i) => i.key)).toEqual(['catalog.iceberg-rest.rest.signing-region']);
+    } finally {
+      if (saved !== undefined) process.env.AWS_REGION = saved;
+    }
   });
 
   it('requires the catalog URI and the table name, and checks their shape', () => {
