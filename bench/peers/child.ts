@@ -1,0 +1,110 @@
+/**
+ * One writer × segment × codec, in a process of its own so its peak RSS is its own: prepares the input
+ * (untimed), runs the write `runs` times, checks the last file's footer (row count) with hyparquet, and sends
+ * the Measurement to the parent over the fork IPC channel.
+ *
+ *   (forked by bench/parquet.ts) node dist/bench/peers/child.js '<PeerJob JSON>'
+ */
+import { rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
+import { median } from '../support.js';
+import { openDuckDB } from './duckdb.js';
+import { runHyparquet } from './hyparquet.js';
+import { columnShapes, convertedBatches, jsColumns, prepareSegment, type PreparedSegment } from './input.js';
+import { runOurs } from './ours.js';
+import { runParquetWasm } from './parquet-wasm.js';
+import { runParquetjs } from './parquetjs.js';
+import { peakRssMb, rssMb, type Measurement, type PeerJob, type RunTiming } from './protocol.js';
+
+interface Runner {
+  run(file: string): Promise<RunTiming>;
+  close?(): void;
+  notes: string[];
+}
+
+async function runnerFor(job: PeerJob, p: PreparedSegment): Promise<Runner> {
+  switch (job.writer) {
+    case 'ours':
+      return { run: (f) => runOurs(p, f), notes: [] };
+    case 'parquet-wasm': {
+      const batches = await convertedBatches(p);
+      return { run: (f) => runParquetWasm(p, batches, f), notes: ['input: Arrow batches built beforehand; timed part includes the Arrow IPC copy into wasm'] };
+    }
+    case 'duckdb': {
+      const shapes = columnShapes(p);
+      const duck = await openDuckDB(p, shapes, await convertedBatches(p));
+      return { run: (f) => duck.run(f), close: () => duck.close(), notes: [`DuckDB threads=${duck.threads}; time = COPY only, load timed separately`] };
+    }
+    case 'hyparquet-writer': case 'parquetjs': {
+      const shapes = columnShapes(p);
+      const columns = jsColumns(await convertedBatches(p), shapes, p.rows);
+      if (job.writer === 'parquetjs') {
+        return { run: (f) => runParquetjs(p, shapes, columns, f), notes: ['input: row objects built from JS columns inside the timed loop'] };
+      }
+      return { run: (f) => runHyparquet(p, shapes, columns, f), notes: ['input: columnar JS arrays built beforehand'] };
+    }
+  }
+}
+
+const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+async function measure(job: PeerJob): Promise<Measurement> {
+  const p = await prepareSegment(job.location, job.codec, job.maxRows);
+  let runner: Runner | undefined;
+  try {
+    runner = await runnerFor(job, p);
+    const inputRssMb = rssMb();
+    const timings: RunTiming[] = [];
+    const file = join(job.workDir, `${job.writer}-${job.codec}.parquet`);
+    for (let r = 0; r < job.runs; r++) {
+      rmSync(file, { force: true });
+      timings.push(await runner.run(file));
+    }
+    const meta = await parquetMetadataAsync(await asyncBufferFromFile(file));
+    if (Number(meta.num_rows) !== p.rows) throw new Error(`${job.writer} wrote ${meta.num_rows} rows to ${file}, expected ${p.rows}`);
+    const mid = timings.indexOf([...timings].sort((a, b) => a.seconds - b.seconds)[Math.floor(timings.length / 2)]!);
+    const t = timings[mid]!;
+    const { size } = statSync(file);
+    const loadSeconds = t.loadSeconds === undefined ? undefined : median(timings.map((x) => x.loadSeconds!));
+    const m: Measurement = {
+      writer: job.writer,
+      segment: job.segment,
+      codec: job.codec,
+      rows: p.rows,
+      runs: job.runs,
+      seconds: round(t.seconds, 3),
+      cpuSeconds: round(t.cpuSeconds, 3),
+      allSeconds: timings.map((x) => round(x.seconds, 3)),
+      rowsPerSec: Math.round(p.rows / t.seconds),
+      parquetMbPerSec: round(size / 1e6 / t.seconds, 1),
+      segmentIndexBytes: p.segmentIndexBytes,
+      fileBytes: size,
+      rowGroups: meta.row_groups.length,
+      rowsPerRowGroup: p.rowsPerGroup,
+      peakRssMb: peakRssMb(),
+      inputRssMb,
+      notes: runner.notes,
+    };
+    if (job.writer === 'ours') m.segmentMbPerSec = round(p.segmentIndexBytes / 1e6 / t.seconds, 1);
+    if (loadSeconds !== undefined) {
+      m.loadSeconds = round(loadSeconds, 3);
+      m.loadAndWriteRowsPerSec = Math.round(p.rows / median(timings.map((x) => x.seconds + x.loadSeconds!)));
+    }
+    rmSync(file, { force: true });
+    return m;
+  } finally {
+    runner?.close?.();
+    await p.reader.close();
+  }
+}
+
+const job = JSON.parse(process.argv[2] ?? '{}') as PeerJob;
+try {
+  const m = await measure(job);
+  await new Promise<void>((resolve, reject) => process.send!(m, (err: Error | null) => (err ? reject(err) : resolve())));
+  process.exit(0);
+} catch (err) {
+  process.stderr.write(`${job.writer} on ${job.segment} ${job.codec} failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+}
