@@ -20,12 +20,14 @@
  * | `catalog.iceberg-rest.uri` | required for `iceberg-rest` | http(s) URL of the REST catalog |
  * | `catalog.iceberg-rest.*` | | catalog properties passed to the REST client (strings; `rest.sigv4-enabled` true/false) |
  * | `iceberg.commitThreshold` | `250` | integer ≥ 1: staged data files per Iceberg commit |
+ * | `iceberg.maxCommitWaitMs` | `900000` (15 min) | integer ≥ 0: a staged file commits after this long even below the threshold |
  *
  * The bounds (bufferTimePeriod default as Pinot's RealtimeToOfflineSegmentsTask) are this exporter's choices.
  */
 import { readFile } from 'node:fs/promises';
 import { ConfigError, ErrorCodes, ExporterError } from '../errors.js';
 import { parsePeriodMs, PERIOD_ACCEPTS } from '../control/period.js';
+import { DEFAULT_MAX_COMMIT_WAIT_MS } from '../control/committer.js';
 import { SCHEDULE_ACCEPTS, scheduleProblem } from '../control/scheduler.js';
 import { parseZNRecord, type ZNRecord } from '../control/znrecord.js';
 import { PARQUET_KEYS, parseParquetOptions, type ParquetOptions } from '../pipeline/parquet-options.js';
@@ -48,6 +50,7 @@ export const KEYS = {
   externalTableName: 'externalTable.name',
   catalogUri: 'catalog.iceberg-rest.uri',
   commitThreshold: 'iceberg.commitThreshold',
+  maxCommitWaitMs: 'iceberg.maxCommitWaitMs',
 } as const;
 
 export const CATALOG_PREFIX = 'catalog.iceberg-rest.';
@@ -67,6 +70,7 @@ export interface IcebergTargetConfig {
   namespace: string[];
   tableName: string;
   commitThreshold: number;
+  maxCommitWaitMs: number;
 }
 
 export interface DataExportTaskConfig {
@@ -171,7 +175,7 @@ export function parseDataExportTaskConfig(table: string, map: Readonly<Record<st
   if (target === 'iceberg-rest') {
     iceberg = icebergConfig(raw, catalogKeys, bad, issues);
   } else {
-    for (const key of [...catalogKeys, KEYS.externalTableName, KEYS.commitThreshold]) {
+    for (const key of [...catalogKeys, KEYS.externalTableName, KEYS.commitThreshold, KEYS.maxCommitWaitMs]) {
       if (raw[key] !== undefined) warnings.push(`${key} is ignored: it applies to ${KEYS.target}=iceberg-rest, the target is ${target}`);
     }
   }
@@ -203,11 +207,12 @@ function icebergConfig(raw: Record<string, string>, catalogKeys: string[], bad: 
   const sigv4 = raw[`${CATALOG_PREFIX}rest.sigv4-enabled`];
   if (sigv4 !== undefined && !['true', 'false'].includes(sigv4.trim().toLowerCase())) bad(`${CATALOG_PREFIX}rest.sigv4-enabled`, 'true, false');
   const commitThreshold = integer(raw, KEYS.commitThreshold, DEFAULT_COMMIT_THRESHOLD, 1, 'an integer ≥ 1 (data files per Iceberg commit)', bad);
+  const maxCommitWaitMs = integer(raw, KEYS.maxCommitWaitMs, DEFAULT_MAX_COMMIT_WAIT_MS, 0, 'an integer ≥ 0 (milliseconds a staged file may wait for a commit)', bad);
   if (issues.length > before) return undefined;
   const catalog = catalogProperties(raw);
   // Auth modes, signing and s3.* overrides are validated by the REST client's own parser, reported here with the rest.
   if (delegate(issues, () => parseCatalogSettings(catalog)) === undefined) return undefined;
-  return { catalogUri: uri!, catalog, namespace: parts.slice(0, -1), tableName: parts.at(-1)!, commitThreshold: commitThreshold! };
+  return { catalogUri: uri!, catalog, namespace: parts.slice(0, -1), tableName: parts.at(-1)!, commitThreshold: commitThreshold!, maxCommitWaitMs: maxCommitWaitMs! };
 }
 
 function integer(raw: Record<string, string>, key: string, fallback: number, min: number, accepted: string, bad: (key: string, accepted: string) => void): number | undefined {

@@ -113,10 +113,10 @@ describe('DataExportTask config: Iceberg REST target', () => {
     expect(config.output).toBeUndefined();
     expect(config.iceberg).toEqual({
       catalogUri: 'https://catalog.example.com/api', catalog: { uri: 'https://catalog.example.com/api', warehouse: 's3://wh', 'rest.sigv4-enabled': 'true', 'rest.signing-region': 'eu-west-1' },
-      namespace: ['analytics'], tableName: 'events', commitThreshold: 250,
+      namespace: ['analytics'], tableName: 'events', commitThreshold: 250, maxCommitWaitMs: 900000,
     });
-    expect(parseDataExportTaskConfig('events', { ...ICEBERG, 'externalTable.name': 'a.b.c', 'iceberg.commitThreshold': '10' }).config.iceberg)
-      .toMatchObject({ namespace: ['a', 'b'], tableName: 'c', commitThreshold: 10 });
+    expect(parseDataExportTaskConfig('events', { ...ICEBERG, 'externalTable.name': 'a.b.c', 'iceberg.commitThreshold': '10', 'iceberg.maxCommitWaitMs': '0' }).config.iceberg)
+      .toMatchObject({ namespace: ['a', 'b'], tableName: 'c', commitThreshold: 10, maxCommitWaitMs: 0 });
   });
 
   it('validates the catalog properties with the REST client\'s parser (SigV4 needs a region)', () => {
@@ -132,9 +132,9 @@ describe('DataExportTask config: Iceberg REST target', () => {
 
   it('requires the catalog URI and the table name, and checks their shape', () => {
     expect(issues({ 'externalTable.target': 'iceberg-rest' }).issues.map((i) => i.key).sort()).toEqual(['catalog.iceberg-rest.uri', 'externalTable.name']);
-    const err = issues({ ...ICEBERG, 'catalog.iceberg-rest.uri': 'thrift://x', 'externalTable.name': 'events', 'iceberg.commitThreshold': '0', 'catalog.iceberg-rest.rest.sigv4-enabled': 'yes' });
+    const err = issues({ ...ICEBERG, 'catalog.iceberg-rest.uri': 'thrift://x', 'externalTable.name': 'events', 'iceberg.commitThreshold': '0', 'iceberg.maxCommitWaitMs': '-1', 'catalog.iceberg-rest.rest.sigv4-enabled': 'yes' });
     expect(Object.fromEntries(err.issues.map((i) => [i.key, i.value]))).toEqual({
-      'catalog.iceberg-rest.uri': 'thrift://x', 'externalTable.name': 'events', 'iceberg.commitThreshold': '0', 'catalog.iceberg-rest.rest.sigv4-enabled': 'yes',
+      'catalog.iceberg-rest.uri': 'thrift://x', 'externalTable.name': 'events', 'iceberg.commitThreshold': '0', 'iceberg.maxCommitWaitMs': '-1', 'catalog.iceberg-rest.rest.sigv4-enabled': 'yes',
     });
   });
 
