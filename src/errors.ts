@@ -59,6 +59,8 @@ export const ErrorCodes = {
   // Configuration and usage
   CONFIG_INVALID: 'CONFIG_INVALID',
   USAGE: 'USAGE',
+  // A failure that is not an ExporterError (a bug, or an error from a library we did not classify)
+  INTERNAL: 'INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

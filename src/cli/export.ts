@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, ErrorCodes } from '../errors.js';
 import { exportSegment, type ExportProgress, type ExportResult } from '../control/export-segment.js';
 import { parseParquetOptions } from '../pipeline/parquet-options.js';
-import { parseTableSchema, type TableSchema } from '../pipeline/table-schema.js';
+import { parseTableSchema } from '../pipeline/table-schema.js';
 import { SinkError, SinkErrorCodes } from '../sinks/errors.js';
 import { createSink, parseOutputConfig } from '../sinks/fs-config.js';
 import { parquetFileName } from '../sinks/sink.js';

@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 import { ExporterError } from '../errors.js';
 import { runCat } from './cat.js';
 import { runConvert } from './convert.js';
+import { runDaemon } from './daemon.js';
 import { runExport } from './export.js';
 import { runGenerate } from './generate.js';
 import { runInspect } from './inspect.js';
@@ -23,6 +24,8 @@ commands:
                                                one segment to one Parquet file
   export <segment> --config <table-config.json> [--force] [--progress auto|bar|lines|none]
                                                one segment to outputDirURI (local or S3), exactly once
+  daemon --config <daemon.json> [--once]       the DataExportTask service (--once: drain the backlog, then exit;
+                                               exit 1 when a task is parked FAILED)
 
 <segment> is a segment directory, an archive path or file:// URL, s3://bucket/key or http(s):// URL.
 S3 options: --s3-endpoint URL --s3-region R --s3-path-style (credentials from the AWS default chain).`;
@@ -33,12 +36,14 @@ export interface CliIo {
   stderr: Writable;
 }
 
-const commands: Record<string, (args: string[], io: CliIo) => Promise<void>> = {
+/** A command resolves to its exit status, or to nothing for 0. */
+const commands: Record<string, (args: string[], io: CliIo) => Promise<void | number>> = {
   inspect: runInspect,
   cat: runCat,
   generate: runGenerate,
   convert: runConvert,
   export: runExport,
+  daemon: runDaemon,
 };
 
 export async function runCli(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
@@ -53,8 +58,8 @@ export async function runCli(argv: string[], io: CliIo = { stdout: process.stdou
     return 2;
   }
   try {
-    await run(rest, io);
-    return 0;
+    const status = await run(rest, io);
+    return typeof status === 'number' ? status : 0;
   } catch (err) {
     if (err instanceof ExporterError) {
       io.stderr.write(`pinot-export ${command}: ${err.message}\n`);

@@ -187,15 +187,19 @@ class ZkClaim implements Claim {
   readonly claimedAtMs: number;
   private readonly controller = new AbortController();
   private released = false;
+  private readonly session: AbortSignal;
+  private readonly onSessionEnd: () => void;
 
   constructor(private readonly store: ZooKeeperStateStore, private readonly path: string, rec: ClaimRecord, session: AbortSignal) {
     this.table = rec.table;
     this.taskId = rec.taskId;
     this.owner = rec.owner;
     this.claimedAtMs = rec.claimedAtMs;
-    const onEnd = (): void => this.lose(session.reason);
-    if (session.aborted) onEnd();
-    else session.addEventListener('abort', onEnd, { once: true });
+    // Kept to remove on release: a session lives for many claims, one listener each would leak.
+    this.session = session;
+    this.onSessionEnd = (): void => this.lose(session.reason);
+    if (session.aborted) this.onSessionEnd();
+    else session.addEventListener('abort', this.onSessionEnd, { once: true });
   }
 
   get signal(): AbortSignal {
@@ -212,6 +216,7 @@ class ZkClaim implements Claim {
   }
 
   private lose(reason: unknown): void {
+    this.session.removeEventListener('abort', this.onSessionEnd);
     if (!this.controller.signal.aborted) this.controller.abort(reason);
     this.store.forget(this);
   }

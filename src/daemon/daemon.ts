@@ -1,0 +1,489 @@
+/**
+ * The daemon: one process that opens the state store, loads the DataExportTask table configs, joins the
+ * generator's leader election and runs an executor.
+ *
+ * - Every instance executes (executor.ts polls the table records for runnable tasks).
+ * - The leader runs each table's generator on its Quartz `schedule`, once right after it is elected (a fresh
+ *   daemon does not wait for the first fire time), and again whenever a task finishes while the last cycle
+ *   left eligible segments untasked because of `tableMaxNumTasks`; `schedule(table)` runs a cycle on demand.
+ * - `runOnce()` (the `--once` mode for cron and CI) does not campaign: it alternates "drain the backlog" and
+ *   "run a cycle" until a cycle right after a drain emits nothing. The generator's compare-and-set keeps this
+ *   correct next to a running leader (generator.ts: correctness does not depend on leadership).
+ *
+ * Everything observable goes out as ExportEvents (metrics and logs subscribe); `health()` and the rest of
+ * DaemonControl serve the HTTP API.
+ */
+import { selectEligible } from '../control/eligibility.js';
+import { DeepStoreSegmentSource, ZkSegmentSource, type ListOptions, type SegmentListing, type SegmentSource } from '../control/discovery.js';
+import { ExportEvents } from '../control/events.js';
+import { Executor } from '../control/executor.js';
+import type { ExportTarget } from '../control/export-target.js';
+import { FilesystemTarget } from '../control/filesystem-target.js';
+import { Generator, type GenerationReport, type GeneratorTableConfig } from '../control/generator.js';
+import { Scheduler, type TriggerKind } from '../control/scheduler.js';
+import { ConfigError, ErrorCodes, ExporterError } from '../errors.js';
+import { parseTableSchema } from '../pipeline/table-schema.js';
+import { FileStateStore } from '../state/file-store.js';
+import { emptyTableState, type TableState } from '../state/records.js';
+import { updateTable, type ClaimInfo, type Leadership, type StateStore } from '../state/store.js';
+import { exponentialBackoff } from '../state/table-state.js';
+import { ZkClient } from '../state/zk-client.js';
+import { ZooKeeperStateStore } from '../state/zookeeper-store.js';
+import {
+  dataExportConfigFromTableConfig, listRealtimeTablesInZk, readTableConfigFiles, readTableConfigFromZk, realtimeName,
+  type DataExportTaskConfig, type TableConfigSource,
+} from './config.js';
+import type { DaemonControl, HealthCheck, HealthReport, ScheduleResult, TableHealth, TableInfo } from './control-surface.js';
+import type { DaemonConfig } from './daemon-config.js';
+
+export type TargetFactory = (config: DataExportTaskConfig, events: ExportEvents) => ExportTarget;
+
+export interface DaemonOptions {
+  events?: ExportEvents;
+  /** Target implementations by `externalTable.target`; `filesystem` is built in. */
+  targets?: Partial<Record<DataExportTaskConfig['target'], TargetFactory>>;
+  now?: () => number;
+  /** How long a destination check result is reused by `health()` (default 60 s). */
+  healthCacheMs?: number;
+}
+
+export interface ExportedSegment {
+  table: string;
+  segment: string;
+  files: string[];
+  rows: number;
+  bytes: number;
+  reused: boolean;
+  attempt: number;
+}
+
+export interface FailedSegment {
+  table: string;
+  segment: string;
+  code: string;
+  message: string;
+  attempts: number;
+}
+
+export interface RunSummary {
+  /** Completed by this run. */
+  exported: ExportedSegment[];
+  /** Parked FAILED in the state at the end of the run (this run's and earlier ones), needing an operator. */
+  failed: FailedSegment[];
+  /** Attempts that failed and were retried. */
+  retries: number;
+  generationErrors: Array<{ table: string; code: string; message: string }>;
+  cycles: number;
+  seconds: number;
+}
+
+interface TableEntry {
+  config: DataExportTaskConfig;
+  target: ExportTarget;
+  generator: GeneratorTableConfig;
+}
+
+/** Keeps the last listing of each table, for backlog and lag figures between cycles. */
+class RecordingSource implements SegmentSource {
+  readonly last = new Map<string, SegmentListing>();
+
+  constructor(private readonly inner: SegmentSource) {}
+
+  async list(table: string, options?: ListOptions): Promise<SegmentListing> {
+    const listing = await this.inner.list(table, options);
+    this.last.set(table, listing);
+    return listing;
+  }
+}
+
+export class Daemon implements DaemonControl {
+  readonly instance: string;
+  readonly events: ExportEvents;
+  readonly startedAtMs: number;
+  private readonly now: () => number;
+  private readonly executor: Executor;
+  private readonly generator: Generator;
+  private readonly cycles = new Map<string, Promise<unknown>>();
+  private readonly lastSuccess = new Map<string, number>();
+  /** Tables whose last cycle left eligible segments without a task because of `tableMaxNumTasks`. */
+  private readonly capped = new Map<string, boolean>();
+  private readonly destinationChecks = new Map<string, { atMs: number; check: HealthCheck }>();
+  private readonly stopController = new AbortController();
+  private schedulers: Scheduler[] = [];
+  private leadership: Leadership | undefined;
+  private started = false;
+  private stopped: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: DaemonConfig,
+    private readonly store: StateStore,
+    private readonly zk: ZkClient | undefined,
+    private readonly source: RecordingSource,
+    private readonly entries: ReadonlyMap<string, TableEntry>,
+    events: ExportEvents,
+    private readonly options: DaemonOptions,
+  ) {
+    this.instance = config.instanceId;
+    this.events = events;
+    this.now = options.now ?? Date.now;
+    this.startedAtMs = this.now();
+    this.generator = new Generator({ store, source, owner: this.instance, now: this.now });
+    this.executor = new Executor({
+      store, instance: this.instance, events,
+      targets: new Map([...entries].map(([t, e]) => [t, e.target])),
+      retry: { maxAttempts: config.retry.maxAttempts, backoffMs: exponentialBackoff(config.retry.backoffMs, config.retry.maxBackoffMs) },
+      concurrency: config.executor.concurrency,
+      pollIntervalMs: config.executor.pollIntervalMs,
+      workDir: config.workDir,
+      s3: config.s3 === undefined ? undefined : { region: config.s3.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.pathStyle },
+      now: this.now,
+    });
+  }
+
+  /** Connects the state store (and ZooKeeper), loads and validates every table config, builds the targets. */
+  static async open(config: DaemonConfig, options: DaemonOptions = {}): Promise<Daemon> {
+    const events = options.events ?? new ExportEvents();
+    let zk: ZkClient | undefined;
+    let store: StateStore | undefined;
+    const targets: ExportTarget[] = [];
+    try {
+      if (config.zookeeper !== undefined) {
+        zk = await ZkClient.connect({ connectionString: config.zookeeper.connect, sessionTimeoutMs: config.zookeeper.sessionTimeoutMs });
+      }
+      const cluster = config.zookeeper?.cluster ?? 'PinotCluster';
+      store = config.state.type === 'file'
+        ? await FileStateStore.open({ dir: config.state.dir, claimTtlMs: config.state.claimTtlMs })
+        : new ZooKeeperStateStore({ client: zk!, cluster });
+      const inner: SegmentSource = config.discovery.type === 'deepstore'
+        ? new DeepStoreSegmentSource({ root: config.discovery.root, workDir: config.workDir })
+        : new ZkSegmentSource({ client: zk!, cluster });
+
+      const entries = new Map<string, TableEntry>();
+      for (const source of await loadTableConfigs(config, zk)) {
+        const parsed = dataExportConfigFromTableConfig(source);
+        if (parsed === undefined) {
+          events.emit('log', { level: 'warn', message: `${source.where} has no DataExportTask config: skipped` });
+          continue;
+        }
+        const c = parsed.config;
+        for (const w of parsed.warnings) events.emit('log', { level: 'warn', message: `${c.table}: ${w}`, fields: { table: c.table } });
+        if (entries.has(c.table)) {
+          throw new ConfigError(ErrorCodes.CONFIG_INVALID, `table ${c.table} is configured twice (again in ${source.where})`, { context: { table: c.table, file: source.where } });
+        }
+        const target = makeTarget(c, events, options);
+        targets.push(target);
+        entries.set(c.table, {
+          config: c, target,
+          generator: { table: c.table, sourceTable: c.sourceTable, bufferMs: c.bufferMs, initialWatermarkMs: c.initialWatermarkMs, tableMaxNumTasks: c.tableMaxNumTasks },
+        });
+        events.emit('log', { level: 'info', message: `table ${c.table}: ${c.target} → ${target.destination}`, fields: { table: c.table, schedule: c.schedule ?? null } });
+      }
+      if (entries.size === 0) {
+        throw new ConfigError(ErrorCodes.CONFIG_INVALID, 'no table with a DataExportTask config was found (tables.files / tables.zookeeper)', { context: { key: 'tables' } });
+      }
+      return new Daemon(config, store, zk, new RecordingSource(inner), entries, events, options);
+    } catch (err) {
+      await Promise.all(targets.map((t) => t.close().catch(() => undefined)));
+      await store?.close().catch(() => undefined);
+      zk?.close();
+      throw err;
+    }
+  }
+
+  /** Long-running mode: executes tasks, and generates them while leader. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.executor.start();
+    this.leadership = await this.store.campaign(this.instance, (signal) => this.onElected(signal));
+  }
+
+  /** Generates and executes until the backlog is drained; FAILED (parked) tasks do not block. */
+  async runOnce(): Promise<RunSummary> {
+    const started = performance.now();
+    const summary: RunSummary = { exported: [], failed: [], retries: 0, generationErrors: [], cycles: 0, seconds: 0 };
+    const offs = [
+      this.events.on('task.completed', (e) => summary.exported.push({ table: e.table, segment: e.segment, files: e.files, rows: e.rows, bytes: e.bytes, reused: e.reused, attempt: e.attempt })),
+      this.events.on('task.failed', (e) => { if (!e.parked) summary.retries++; }),
+    ];
+    const broken = new Set<string>();
+    try {
+      // An unreachable destination would park every task of the table: check first, skip such a table.
+      for (const [table, e] of this.entries) {
+        try {
+          await e.target.check();
+        } catch (err) {
+          broken.add(table);
+          summary.generationErrors.push({ table, code: codeOf(err), message: `destination ${e.target.destination} is not usable: ${err instanceof Error ? err.message : String(err)}` });
+          this.events.emit('log', { level: 'error', message: `${table}: destination ${e.target.destination} is not usable; the table is skipped`, fields: { table, code: codeOf(err) } });
+        }
+      }
+      this.executor.pause(broken);
+      for (;;) {
+        await this.executor.drain();
+        if (this.stopController.signal.aborted) break;
+        let emitted = 0;
+        for (const table of this.entries.keys()) {
+          if (broken.has(table)) continue;
+          try {
+            emitted += (await this.cycle(table, 'once', this.stopController.signal)).emitted.length;
+          } catch (err) {
+            broken.add(table);
+            summary.generationErrors.push({ table, code: codeOf(err), message: err instanceof Error ? err.message : String(err) });
+          }
+        }
+        summary.cycles++;
+        if (emitted === 0) break;
+      }
+      // Stopped by a signal: the store is closing; the summary says what was done up to then.
+      for (const table of this.stopController.signal.aborted ? [] : this.entries.keys()) {
+        const state = await this.store.read(table);
+        for (const t of state?.value.tasks ?? []) {
+          if (t.status === 'FAILED') summary.failed.push({ table, segment: t.segment, code: t.lastError?.code ?? 'UNKNOWN', message: t.lastError?.message ?? '', attempts: t.attempts });
+        }
+      }
+    } finally {
+      for (const off of offs) off();
+    }
+    summary.seconds = (performance.now() - started) / 1000;
+    return summary;
+  }
+
+  /** Graceful shutdown: no new cycles or claims; in-flight tasks finish within the grace period or are requeued. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.stopController.abort(new ExporterError(ErrorCodes.TASK_SHUTDOWN, 'the daemon is stopping', { retryable: true }));
+      await Promise.all(this.schedulers.map((s) => s.stop()));
+      this.schedulers = [];
+      await this.executor.stop(this.config.shutdownGraceMs);
+      await this.leadership?.resign().catch(() => undefined);
+      await Promise.allSettled([...this.cycles.values()]);
+      await Promise.all([...this.entries.values()].map((e) => e.target.close().catch(() => undefined)));
+      await this.store.close().catch(() => undefined);
+      this.zk?.close();
+    })();
+    return this.stopped;
+  }
+
+  // --- DaemonControl ----------------------------------------------------------------------------------------
+
+  tables(): TableInfo[] {
+    return [...this.entries.values()].map(({ config: c, target }) => {
+      const info: TableInfo = { table: c.table, sourceTable: c.sourceTable, target: c.target, destination: target.destination };
+      if (c.schedule !== undefined) info.schedule = c.schedule;
+      return info;
+    });
+  }
+
+  async schedule(table: string): Promise<ScheduleResult> {
+    const name = this.entry(table).config.table;
+    const leader = this.leadership?.isLeader() ?? false;
+    if (this.started && !leader) return { table: name, emitted: [], ran: false };
+    const signal = this.leadership?.signal ?? this.stopController.signal;
+    const report = await this.cycle(name, 'demand', signal);
+    return { table: name, emitted: report.emitted.map((t) => t.id), ran: true, leader: this.instance };
+  }
+
+  async readState(table: string): Promise<TableState | undefined> {
+    return (await this.store.read(this.entry(table).config.table))?.value;
+  }
+
+  async listClaims(table: string): Promise<ClaimInfo[]> {
+    return this.store.listClaims(this.entry(table).config.table);
+  }
+
+  async deleteMetadata(table: string): Promise<void> {
+    const name = this.entry(table).config.table;
+    await updateTable(this.store, name, (s) => {
+      if (s === undefined) return undefined;
+      const running = s.tasks.filter((t) => t.status === 'RUNNING');
+      if (running.length > 0) {
+        throw new ExporterError(ErrorCodes.API_BAD_REQUEST, `${running.length} task(s) of ${name} are running (${running.slice(0, 3).map((t) => t.id).join(', ')}${running.length > 3 ? ', …' : ''}); retry when they have finished`, {
+          context: { table: name },
+        });
+      }
+      return emptyTableState(name);
+    });
+    this.lastSuccess.delete(name);
+  }
+
+  async health(): Promise<HealthReport> {
+    const checks: Record<string, HealthCheck> = {};
+    const tables: Record<string, TableHealth> = {};
+    const states = new Map<string, TableState | undefined>();
+    try {
+      for (const name of this.entries.keys()) states.set(name, (await withTimeout(this.store.read(name), 5000, 'the state store did not answer within 5 s'))?.value);
+      checks.state = { ok: true, detail: this.store.kind };
+    } catch (err) {
+      checks.state = { ok: false, detail: `${this.store.kind}: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    await Promise.all([...this.entries.values()].map(async (e) => {
+      checks[`destination:${e.config.table}`] = await this.destinationCheck(e);
+    }));
+    for (const name of this.entries.keys()) {
+      const state = states.get(name);
+      const tasks = state?.tasks ?? [];
+      const backlog = this.backlog(name, state);
+      const h: TableHealth = {
+        exportLagSeconds: backlog.lagSeconds,
+        pending: backlog.pending - tasks.filter((t) => t.status === 'RUNNING').length,
+        running: tasks.filter((t) => t.status === 'RUNNING').length,
+        failed: tasks.filter((t) => t.status === 'FAILED').length,
+      };
+      const last = this.lastSuccess.get(name) ?? state?.generator?.atMs;
+      if (last !== undefined) h.lastSuccessfulCycleMs = last;
+      tables[name] = h;
+    }
+    return {
+      ok: Object.values(checks).every((c) => c.ok), checks, tables, instance: this.instance,
+      leader: this.leadership?.isLeader() ?? false, startedAtMs: this.startedAtMs,
+    };
+  }
+
+  // --- internals -------------------------------------------------------------------------------------------
+
+  private entry(table: string): TableEntry {
+    const e = this.entries.get(realtimeName(table));
+    if (e === undefined) {
+      throw new ExporterError(ErrorCodes.API_NOT_FOUND, `no DataExportTask is configured for table ${table}; configured: ${[...this.entries.keys()].join(', ')}`, { context: { table } });
+    }
+    return e;
+  }
+
+  private onElected(signal: AbortSignal): void {
+    if (this.stopController.signal.aborted) return;
+    this.events.emit('leader.changed', { candidate: this.instance, leader: true });
+    const byTable = new Map([...this.entries.values()].map((e) => [e.config.table, new Scheduler({
+      schedule: e.config.schedule,
+      run: async (kind: TriggerKind) => { await this.cycle(e.config.table, kind, signal); },
+      onError: () => undefined, // reported as generation.failed by cycle()
+    })]));
+    const schedulers = [...byTable.values()];
+    this.schedulers.push(...schedulers);
+    for (const s of schedulers) {
+      s.start();
+      void s.trigger('schedule');
+    }
+    // tableMaxNumTasks bounds the tasks outstanding, not the export rate: when the last cycle left eligible
+    // segments untasked because of the cap, a finished task makes room, so the next cycle runs right away.
+    const off = this.events.on('task.completed', (e) => {
+      if (this.capped.get(e.table) === true) void byTable.get(e.table)?.trigger('schedule');
+    });
+    signal.addEventListener('abort', () => {
+      off();
+      this.events.emit('leader.changed', { candidate: this.instance, leader: false });
+      this.schedulers = this.schedulers.filter((s) => !schedulers.includes(s));
+      for (const s of schedulers) void s.stop();
+    }, { once: true });
+  }
+
+  /** One generator cycle of a table (cycles of one table never overlap), then the target's commit hook. */
+  private cycle(table: string, trigger: 'schedule' | 'demand' | 'once', signal: AbortSignal): Promise<GenerationReport> {
+    const previous = this.cycles.get(table) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.runCycle(table, trigger, signal));
+    this.cycles.set(table, run.catch(() => undefined));
+    return run;
+  }
+
+  private async runCycle(table: string, trigger: 'schedule' | 'demand' | 'once', signal: AbortSignal): Promise<GenerationReport> {
+    const e = this.entry(table);
+    let report: GenerationReport;
+    try {
+      signal.throwIfAborted();
+      report = await this.generator.generate(e.generator, { signal });
+    } catch (err) {
+      this.events.emit('generation.failed', { table, atMs: this.now(), code: codeOf(err), message: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+    const atMs = this.now();
+    this.lastSuccess.set(table, atMs);
+    for (const p of report.problems) {
+      this.events.emit('log', { level: 'warn', message: `segment ${p.segment} of ${e.config.sourceTable} is not readable and is not exported yet: ${p.error.message}`, fields: { table, segment: p.segment, code: codeOf(p.error) } });
+    }
+    const state = await this.store.read(table).then((v) => v?.value, () => undefined);
+    const { pending, lagSeconds, untasked } = this.backlog(table, state);
+    this.capped.set(table, untasked > 0);
+    this.events.emit('generation.completed', { table, atMs, emitted: report.emitted.length, pending, lagSeconds, watermarkMs: report.watermarkMs, trigger });
+    if (report.emitted.length > 0) this.executor.wake();
+    if (e.target.commit !== undefined) await e.target.commit(signal);
+    return report;
+  }
+
+  /**
+   * Eligible segments not yet exported (pending and running tasks, plus eligible ones not tasked yet because
+   * of the cap) and the seconds since the oldest of them ended, from the state and the last listing.
+   */
+  private backlog(table: string, state: TableState | undefined): { pending: number; lagSeconds: number; untasked: number } {
+    const e = this.entries.get(table)!;
+    const st = state ?? emptyTableState(table);
+    const nowMs = this.now();
+    const outstanding = st.tasks.filter((t) => t.status !== 'FAILED');
+    const listing = this.source.last.get(e.config.sourceTable);
+    const untasked = listing === undefined ? [] : selectEligible(st, listing.segments, { ...e.generator, tableMaxNumTasks: Number.MAX_SAFE_INTEGER }, nowMs).tasks;
+    const ends = [...outstanding, ...untasked].map((t) => t.endTimeMs).filter((v): v is number => v !== undefined && v > 0);
+    const oldest = ends.length === 0 ? undefined : Math.min(...ends);
+    return {
+      pending: outstanding.length + untasked.length, untasked: untasked.length,
+      lagSeconds: oldest === undefined ? 0 : Math.max(0, Math.round((nowMs - oldest) / 1000)),
+    };
+  }
+
+  private async destinationCheck(e: TableEntry): Promise<HealthCheck> {
+    const cached = this.destinationChecks.get(e.config.table);
+    const ttl = this.options.healthCacheMs ?? 60_000;
+    if (cached !== undefined && this.now() - cached.atMs < ttl) return cached.check;
+    let check: HealthCheck;
+    try {
+      await withTimeout(e.target.check(), 10_000, 'the destination check did not finish within 10 s');
+      check = { ok: true, detail: e.target.destination };
+    } catch (err) {
+      check = { ok: false, detail: err instanceof Error ? err.message : String(err) };
+    }
+    this.destinationChecks.set(e.config.table, { atMs: this.now(), check });
+    return check;
+  }
+}
+
+async function loadTableConfigs(config: DaemonConfig, zk: ZkClient | undefined): Promise<TableConfigSource[]> {
+  const sources = await readTableConfigFiles(config.tables.files);
+  if (config.tables.zookeeper !== false && zk !== undefined) {
+    const cluster = config.zookeeper!.cluster;
+    const names = config.tables.zookeeper === true ? await listRealtimeTablesInZk(zk, cluster) : config.tables.zookeeper.map(realtimeName);
+    for (const name of names) {
+      const source = await readTableConfigFromZk(zk, cluster, name);
+      if (source === undefined) {
+        throw new ConfigError(ErrorCodes.CONFIG_INVALID, `table ${name} (tables.zookeeper) has no table config in ZooKeeper`, { context: { table: name, key: 'tables.zookeeper' } });
+      }
+      sources.push(source);
+    }
+  }
+  return sources;
+}
+
+function makeTarget(c: DataExportTaskConfig, events: ExportEvents, options: DaemonOptions): ExportTarget {
+  const factory = options.targets?.[c.target];
+  if (factory !== undefined) return factory(c, events);
+  if (c.target !== 'filesystem') {
+    throw new ConfigError(ErrorCodes.CONFIG_INVALID, `externalTable.target = "${c.target}" of ${c.table} is not available in this daemon; accepted: filesystem`, {
+      context: { table: c.table, key: 'externalTable.target' },
+    });
+  }
+  return new FilesystemTarget({
+    output: c.output!,
+    parquet: c.parquet,
+    tableSchema: c.schema === undefined ? undefined : parseTableSchema(c.schema),
+    onSinkEvent: (message) => events.emit('log', { level: 'info', message, fields: { table: c.table } }),
+  });
+}
+
+function codeOf(err: unknown): string {
+  return err instanceof ExporterError ? err.code : ErrorCodes.INTERNAL;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
