@@ -81,11 +81,13 @@ export function describeSummary(s: RunSummary): string {
       ? `kept     ${e.segment} → ${where} (already published with this content, ${e.rows} rows)`
       : `exported ${e.segment} → ${where} (${e.rows} rows, ${e.bytes} bytes)`);
   }
+  for (const c of s.commits) lines.push(`commit   ${c.table}: Iceberg snapshot ${c.snapshotId} (${c.files} file(s), ${c.rows} rows)`);
+  for (const st of s.staged) lines.push(`staged   ${st.segment} of ${st.table}: data file written, waiting for an Iceberg commit`);
   for (const f of s.failed) lines.push(`FAILED   ${f.segment} of ${f.table} after ${f.attempts} attempt(s): ${redactText(f.message)}`);
   for (const g of s.generationErrors) lines.push(`ERROR    generator of ${g.table}: ${redactText(g.message)}`);
   const reused = s.exported.filter((e) => e.reused).length;
   const rows = s.exported.reduce((a, e) => a + e.rows, 0);
-  lines.push(`${s.exported.length} segment(s) exported (${reused} already present), ${rows} rows; ${s.failed.length} parked FAILED; ` +
+  lines.push(`${s.exported.length} segment(s) exported (${reused} already present), ${rows} rows; ${s.commits.length} Iceberg commit(s); ${s.staged.length} staged; ${s.failed.length} parked FAILED; ` +
     `${s.retries} retried attempt(s); ${s.cycles} generator cycle(s); ${s.seconds.toFixed(1)} s`);
   return `${lines.join('\n')}\n`;
 }

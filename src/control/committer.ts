@@ -20,15 +20,15 @@
  * Row 4 caps new tasks at `threshold − staged − in flight`, so one batch never exceeds the threshold and 1,000
  * segments with threshold 250 become exactly 4 commits.
  */
-import type { StagedFile, TableState } from '../state/records.js';
+import type { StagedFile, TableState, TaskStatus } from '../state/records.js';
 
 export type CommitDecision = 'EMIT' | 'WAIT' | 'COMMIT';
 
 export interface CommitterView {
   /** When each staged file was staged. */
   staged: readonly { stagedAtMs: number }[];
-  /** Tasks of the table; PENDING and RUNNING count as in flight. */
-  tasks: readonly { status: 'PENDING' | 'RUNNING' | 'FAILED' }[];
+  /** Tasks of the table; PENDING and RUNNING count as in flight (STAGED files count as staged, FAILED are parked). */
+  tasks: readonly { status: TaskStatus }[];
   /** Segments eligible for a new task this cycle. */
   eligibleSegments: number;
 }

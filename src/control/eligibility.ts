@@ -8,7 +8,8 @@
  *   Done = exported, or completed and ended before `initialWatermarkMs`, or (complete listings only) deleted.
  * - `named[name]`: other exported segments (uploaded segments, non-LLC names).
  * - `tasks`: segments handed to executors and not finished: PENDING, RUNNING (here or on another instance),
- *   FAILED (parked after the last attempt, until an operator retries it).
+ *   STAGED (iceberg-rest: data file staged, waiting for the Iceberg commit), FAILED (parked after the last
+ *   attempt, until an operator retries it).
  * The watermark of partition p is the end of its first range: every sequence number up to it is done, and
  * pruning below the watermark is the merging of ranges. `TableState.watermarkMs` is only a summary for
  * people (every completed segment present at the last cycle that ended before it is done); it is never used
@@ -22,9 +23,10 @@
  * 2. it ended before `now − bufferTimePeriod`;
  * 3. it did not end before `initialWatermarkMs`;
  * 4. it is not done (not in `partitions` / `named`);
- * 5. it has no task (pending, running anywhere, or parked);
+ * 5. it has no task (pending, running anywhere, staged, or parked);
  * oldest end time first, and no more than `tableMaxNumTasks` minus the PENDING and RUNNING tasks per cycle
- * (so at most `tableMaxNumTasks` per cycle, and the outstanding task set stays bounded). A segment whose end
+ * (so at most `tableMaxNumTasks` per cycle, and the outstanding task set stays bounded; STAGED tasks are bounded
+ * by the Iceberg commit threshold instead, see daemon.ts). A segment whose end
  * time is unknown cannot be judged by rules 2 and 3 and is eligible once completed: exporting it is safe,
  * skipping it would break the invariant below.
  *
@@ -54,7 +56,7 @@
  */
 import { rangesAdd, rangesCount } from '../state/ranges.js';
 import type { TableState, TaskRecord } from '../state/records.js';
-import { isExported, markExported } from '../state/table-state.js';
+import { isExported, isInFlight, markExported } from '../state/table-state.js';
 import { isCompleted, type DiscoveredSegment, type SegmentListing } from './discovery.js';
 
 export interface EligibilityConfig {
@@ -87,7 +89,7 @@ export interface EligibilityResult {
 /** The eligibility rules above, applied to one listing. Pure. */
 export function selectEligible(state: TableState, segments: readonly DiscoveredSegment[], config: EligibilityConfig, nowMs: number): EligibilityResult {
   const tasked = new Set(state.tasks.map((t) => t.id));
-  const outstanding = state.tasks.filter((t) => t.status !== 'FAILED').length;
+  const outstanding = state.tasks.filter(isInFlight).length;
   const decisions: SegmentDecision[] = [];
   const candidates: DiscoveredSegment[] = [];
   for (const seg of segments) {

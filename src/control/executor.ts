@@ -13,6 +13,10 @@
  * - `stop(graceMs)` stops claiming, lets in-flight tasks finish for up to the grace period, then aborts them
  *   and puts them back to PENDING without a penalty (`requeueTask`; reason `shutdown`).
  *
+ * STAGED tasks (iceberg-rest: data file staged, waiting for the Iceberg commit) are never run or taken over
+ * and are not part of the executor's backlog: the leader's commit completes them. FAILED tasks wait for an
+ * operator.
+ *
  * Work is found by polling the table records (every `pollIntervalMs`, and at once on `wake()`), so tasks
  * written by a generator on another instance are picked up without any message between instances.
  */
@@ -23,7 +27,7 @@ import { SegmentReader } from '../sources/segment-reader.js';
 import { isStateError } from '../state/errors.js';
 import type { TableState, TaskError, TaskRecord } from '../state/records.js';
 import { updateTable, type Claim, type StateStore } from '../state/store.js';
-import { completeTask, failTask, findTask, isRunnable, requeueTask, startTask, type RetryPolicy } from '../state/table-state.js';
+import { completeTask, failTask, findTask, isInFlight, isRunnable, requeueTask, startTask, type RetryPolicy } from '../state/table-state.js';
 import type { ExportEvents, TaskEventBase } from './events.js';
 import type { ExportTarget, TaskExportResult } from './export-target.js';
 
@@ -96,8 +100,8 @@ export class Executor {
   }
 
   /**
-   * Runs tasks until the tables' backlog is empty: no PENDING or RUNNING task left (FAILED parked tasks do not
-   * count). Waits out backoffs and tasks running on other instances. Returns early when stopped.
+   * Runs tasks until the tables' backlog is empty: no PENDING or RUNNING task left (FAILED parked tasks and
+   * STAGED ones, which wait for a commit, do not count). Waits out backoffs and tasks running on other instances. Returns early when stopped.
    */
   async drain(): Promise<void> {
     while (!this.stopping) {
@@ -286,7 +290,7 @@ export class Executor {
       if (this.paused.has(table)) continue;
       const got = await this.options.store.read(table);
       for (const t of got?.value.tasks ?? []) {
-        if (t.status === 'FAILED') continue;
+        if (!isInFlight(t)) continue;
         const ms = t.status === 'PENDING' && t.notBeforeMs !== undefined ? Math.max(0, t.notBeforeMs - this.now()) : this.pollIntervalMs;
         wait = wait === undefined ? ms : Math.min(wait, ms);
       }

@@ -6,9 +6,10 @@
  *
  * Targets:
  * - filesystem (filesystem-target.ts): `exportSegment` into a local directory or S3; the default verdict.
- * - iceberg-rest (written separately): stages the data file in `TableState.iceberg.staged` through its own
- *   `record` transition instead of completing; its `commit` hook (run by the leader after each generator
- *   cycle) commits staged files to the catalog and completes their tasks.
+ * - iceberg-rest (iceberg-target.ts): writes the data file under the table's data location and stages it in
+ *   `TableState.iceberg.staged` through its own `record` transition (task → STAGED) instead of completing;
+ *   its `commit` hook (run by the leader after each generator cycle) commits staged files to the catalog as
+ *   one snapshot and only then completes their tasks.
  */
 import type { TableState, TaskRecord } from '../state/records.js';
 import type { SegmentReader } from '../sources/segment-reader.js';

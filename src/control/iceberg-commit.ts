@@ -6,8 +6,8 @@
  * 1. LoadTable; walk `main`'s ancestry for our markers (snapshot.ts `committedSegments`). A pending batch
  *    (commit id already written onto its files) that is there landed before a crash: complete it, do not
  *    commit it again. Staged segments named in a committed snapshot are completed the same way.
- * 2. A new batch gets a fresh commit id, written onto its staged files in the state store BEFORE the catalog
- *    call, so a crash at any later point is recognised on restart (step 1).
+ * 2. A new batch gets a fresh commit id, recorded as the queue's `pendingCommit` in the state store BEFORE the
+ *    catalog call, so a crash at any later point is recognised on restart (step 1).
  * 3. Manifest (once per batch), then per attempt the manifest list on the current `main` and CommitTable with
  *    assert-table-uuid + assert-ref-snapshot-id. 409 → reload, look for our commit id (another committer may
  *    have landed it), rebuild only the list and snapshot, retry with backoff. State unknown (5xx, timeout,
@@ -26,7 +26,7 @@ import {
   type PreparedAppend, type TableView,
 } from '../sinks/iceberg/snapshot.js';
 import {
-  assignBatch, completeCommitted, dataFileJsonOf, pendingBatches, stagedFiles, unassignedFiles,
+  assignBatch, completeCommitted, notePendingSnapshot, pendingBatch, stagedFiles, unassignedFiles,
 } from '../state/iceberg-state.js';
 import type { StagedFile, TableState } from '../state/records.js';
 import { updateTable, type StateStore } from '../state/store.js';
@@ -87,13 +87,13 @@ export class IcebergCommitLoop {
       signal?.throwIfAborted();
       const state = (await this.o.store.read(this.o.table))?.value;
       if (state === undefined) return result;
-      const pending = pendingBatches(state);
+      const pending = pendingBatch(state);
       const decision = decide(committerView(state, this.o.eligibleSegments?.() ?? 0), this.o.committer, this.now());
       if (round === 0) {
         result.decision = decision;
         this.o.events?.emit('iceberg.decision', { table: this.o.table, decision: decision.decision, staged: stagedFiles(state).length, reason: decision.reason });
       }
-      if (pending.size === 0 && decision.decision !== 'COMMIT') return result;
+      if (pending === undefined && decision.decision !== 'COMMIT') return result;
       const done = await this.commitOne(state, pending, decision.commitCount ?? 0, signal);
       if (done === undefined) return result;
       if (done.kind === 'recovered') result.recovered.push(done.commitId);
@@ -103,7 +103,7 @@ export class IcebergCommitLoop {
   }
 
   private async commitOne(
-    state: TableState, pending: Map<string, StagedFile[]>, commitCount: number, signal: AbortSignal | undefined,
+    state: TableState, pending: ReturnType<typeof pendingBatch>, commitCount: number, signal: AbortSignal | undefined,
   ): Promise<{ kind: 'recovered'; commitId: string } | { kind: 'committed'; info: CommitCycleResult['committed'][number] } | undefined> {
     const { client, ident } = this.o;
     let loaded = await client.loadTable(ident, { signal });
@@ -111,7 +111,8 @@ export class IcebergCommitLoop {
 
     // 1. What is already in the table: pending batches that landed, and staged segments named by our markers.
     const committed = committedSegments(mainAncestry(view), this.o.sourceTable);
-    for (const [commitId, files] of pending) {
+    if (pending !== undefined) {
+      const { commit: { commitId }, files } = pending;
       const found = committed.find((c) => c.commitId === commitId);
       if (found !== undefined) {
         await this.complete(files, { commitId, snapshotId: found.snapshotId.toString(), committedAtMs: this.now(), fileCount: files.length });
@@ -128,21 +129,21 @@ export class IcebergCommitLoop {
     // 2. The batch: a pending one (crash or failed attempt before), else a new one recorded before the call.
     let commitId: string;
     let files: StagedFile[];
-    const first = pending.entries().next();
-    if (!first.done) {
-      [commitId, files] = first.value;
+    if (pending !== undefined) {
+      commitId = pending.commit.commitId;
+      files = pending.files;
     } else {
       if (commitCount <= 0) return undefined;
       files = filesToCommit(unassignedFiles(state), commitCount);
       if (files.length === 0) return undefined;
       commitId = randomUUID();
       const paths = files.map((f) => f.path);
-      const up = await updateTable(this.o.store, this.o.table, (s) => (s === undefined ? undefined : assignBatch(s, paths, commitId)), { signal });
+      const up = await updateTable(this.o.store, this.o.table, (s) => (s === undefined ? undefined : assignBatch(s, paths, commitId, this.now())), { signal });
       if (up === undefined || !up.changed) return undefined; // another committer took these files meanwhile
       files = stagedFiles(up.state).filter((f) => paths.includes(f.path));
     }
     const dataFiles: DataFile[] = files.map((f) => {
-      const json = dataFileJsonOf(f);
+      const json = f.dataFile;
       if (json === undefined) throw new ExporterError(ErrorCodes.STATE_CORRUPT, `staged file ${f.path} of segment ${f.segment} has no Iceberg data file record`, { context: { table: this.o.table, segment: f.segment, uri: f.path } });
       return dataFileFromJson(json, f.path);
     });
@@ -166,7 +167,7 @@ export class IcebergCommitLoop {
         if (landed !== undefined) return this.confirmed(files, commitId, landed, attempt - 1);
       }
       try {
-        const commit = await this.attempt(prepared, view, attempt, signal);
+        const commit = await this.attempt(prepared, view, commitId, attempt, signal);
         await this.o.observe?.('catalog-committed', { commitId, snapshotId: commit });
         return this.confirmed(files, commitId, commit, attempt);
       } catch (err) {
@@ -187,7 +188,7 @@ export class IcebergCommitLoop {
   }
 
   /** One CommitTable on `view`'s `main`; returns the snapshot id the catalog accepted. */
-  private async attempt(prepared: PreparedAppend, view: TableView, attempt: number, signal: AbortSignal | undefined): Promise<bigint> {
+  private async attempt(prepared: PreparedAppend, view: TableView, commitId: string, attempt: number, signal: AbortSignal | undefined): Promise<bigint> {
     const parent = view.mainSnapshotId === null ? undefined : view.snapshots.find((s) => s.snapshotId === view.mainSnapshotId);
     const parentManifestList = parent === undefined ? undefined : await this.o.io.read(parent.manifestList);
     const built = buildAppendCommit({
@@ -195,6 +196,9 @@ export class IcebergCommitLoop {
       ...(parentManifestList === undefined ? {} : { parentManifestList }),
     });
     await this.o.io.write(built.manifestListPath, built.manifestListBytes);
+    // For the API only (recovery looks for the commit id, whatever snapshot id an attempt used).
+    const snapshotId = built.snapshotId.toString();
+    await updateTable(this.o.store, this.o.table, (s) => (s === undefined ? undefined : notePendingSnapshot(s, commitId, snapshotId)), { signal });
     // snapshot.ts types requirements/updates loosely; each one carries its `type` / `action`.
     await this.o.client.commitTable(this.o.ident, built.request as CommitTableRequest, { signal });
     return built.snapshotId;

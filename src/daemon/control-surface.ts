@@ -37,6 +37,8 @@ export interface TableHealth {
   pending: number;
   running: number;
   failed: number;
+  /** iceberg-rest tables: tasks whose data file is staged, waiting for the Iceberg commit. */
+  staged?: number;
 }
 
 export interface HealthReport {

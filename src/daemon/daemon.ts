@@ -8,7 +8,12 @@
  *   left eligible segments untasked because of `tableMaxNumTasks`; `schedule(table)` runs a cycle on demand.
  * - `runOnce()` (the `--once` mode for cron and CI) does not campaign: it alternates "drain the backlog" and
  *   "run a cycle" until a cycle right after a drain emits nothing. The generator's compare-and-set keeps this
- *   correct next to a running leader (generator.ts: correctness does not depend on leadership).
+ *   correct next to a running leader (generator.ts: correctness does not depend on leadership). For an
+ *   iceberg-rest table each cycle ends with the commit hook, and a round that committed staged files goes on
+ *   (the commit made room for new tasks): the run ends only when a cycle emitted nothing and committed
+ *   nothing, so STAGED tasks are outstanding until committed.
+ * - iceberg-rest tables (iceberg-target.ts): a cycle creates at most `threshold − staged − in flight` new
+ *   tasks (committer.ts row 4), and the commit hook is told how many eligible segments are still untasked.
  *
  * Everything observable goes out as ExportEvents (metrics and logs subscribe); `health()` and the rest of
  * DaemonControl serve the HTTP API.
@@ -19,14 +24,16 @@ import { ExportEvents } from '../control/events.js';
 import { Executor } from '../control/executor.js';
 import type { ExportTarget } from '../control/export-target.js';
 import { FilesystemTarget } from '../control/filesystem-target.js';
+import { IcebergTarget } from '../control/iceberg-target.js';
 import { Generator, type GenerationReport, type GeneratorTableConfig } from '../control/generator.js';
 import { Scheduler, type TriggerKind } from '../control/scheduler.js';
 import { ConfigError, ErrorCodes, ExporterError } from '../errors.js';
 import { parseTableSchema } from '../pipeline/table-schema.js';
+import { parseCatalogSettings } from '../sinks/iceberg/catalog-config.js';
 import { FileStateStore } from '../state/file-store.js';
 import { emptyTableState, type TableState } from '../state/records.js';
 import { updateTable, type ClaimInfo, type Leadership, type StateStore } from '../state/store.js';
-import { exponentialBackoff } from '../state/table-state.js';
+import { exponentialBackoff, isInFlight } from '../state/table-state.js';
 import { ZkClient } from '../state/zk-client.js';
 import { ZooKeeperStateStore } from '../state/zookeeper-store.js';
 import {
@@ -37,6 +44,19 @@ import type { DaemonControl, HealthCheck, HealthReport, ScheduleResult, TableHea
 import type { DaemonConfig } from './daemon-config.js';
 
 export type TargetFactory = (config: DataExportTaskConfig, events: ExportEvents) => ExportTarget;
+
+/** A target that stages files and commits them in batches (iceberg-rest): the daemon caps and informs it. */
+export interface BatchingTarget extends ExportTarget {
+  /** New tasks the next cycle may create (threshold − staged − in flight). */
+  emitRoom(state: TableState | undefined): number;
+  /** Eligible segments not tasked yet, for the commit decision. */
+  setEligibleSegments(count: number): void;
+}
+
+export function isBatchingTarget(t: ExportTarget): t is BatchingTarget {
+  const b = t as Partial<BatchingTarget>;
+  return typeof b.emitRoom === 'function' && typeof b.setEligibleSegments === 'function';
+}
 
 export interface DaemonOptions {
   events?: ExportEvents;
@@ -65,9 +85,25 @@ export interface FailedSegment {
   attempts: number;
 }
 
+export interface StagedSegment {
+  table: string;
+  segment: string;
+}
+
+export interface CommittedSnapshot {
+  table: string;
+  snapshotId: string;
+  files: number;
+  rows: number;
+}
+
 export interface RunSummary {
-  /** Completed by this run. */
+  /** Completed by this run (iceberg-rest: the data file written and staged; see `commits`). */
   exported: ExportedSegment[];
+  /** Iceberg snapshots appended by this run. */
+  commits: CommittedSnapshot[];
+  /** STAGED at the end of the run (written, not committed: a commit failed or the run was stopped). */
+  staged: StagedSegment[];
   /** Parked FAILED in the state at the end of the run (this run's and earlier ones), needing an operator. */
   failed: FailedSegment[];
   /** Attempts that failed and were retried. */
@@ -170,7 +206,7 @@ export class Daemon implements DaemonControl {
         if (entries.has(c.table)) {
           throw new ConfigError(ErrorCodes.CONFIG_INVALID, `table ${c.table} is configured twice (again in ${source.where})`, { context: { table: c.table, file: source.where } });
         }
-        const target = makeTarget(c, events, options);
+        const target = makeTarget(c, events, options, config, store);
         targets.push(target);
         entries.set(c.table, {
           config: c, target,
@@ -198,11 +234,12 @@ export class Daemon implements DaemonControl {
     this.leadership = await this.store.campaign(this.instance, (signal) => this.onElected(signal));
   }
 
-  /** Generates and executes until the backlog is drained; FAILED (parked) tasks do not block. */
+  /** Generates and executes until the backlog is drained and nothing is left STAGED; FAILED (parked) tasks do not block. */
   async runOnce(): Promise<RunSummary> {
     const started = performance.now();
-    const summary: RunSummary = { exported: [], failed: [], retries: 0, generationErrors: [], cycles: 0, seconds: 0 };
+    const summary: RunSummary = { exported: [], commits: [], staged: [], failed: [], retries: 0, generationErrors: [], cycles: 0, seconds: 0 };
     const offs = [
+      this.events.on('iceberg.committed', (e) => summary.commits.push({ table: e.table, snapshotId: e.snapshotId, files: e.files, rows: e.rows })),
       this.events.on('task.completed', (e) => summary.exported.push({ table: e.table, segment: e.segment, files: e.files, rows: e.rows, bytes: e.bytes, reused: e.reused, attempt: e.attempt })),
       this.events.on('task.failed', (e) => { if (!e.parked) summary.retries++; }),
     ];
@@ -223,22 +260,27 @@ export class Daemon implements DaemonControl {
         await this.executor.drain();
         if (this.stopController.signal.aborted) break;
         let emitted = 0;
+        let committed = 0;
         for (const table of this.entries.keys()) {
           if (broken.has(table)) continue;
           try {
+            const before = await this.stagedCount(table);
             emitted += (await this.cycle(table, 'once', this.stopController.signal)).emitted.length;
+            // A commit frees room in the batch: the next round's cycle may emit again.
+            if (before > 0) committed += Math.max(0, before - await this.stagedCount(table));
           } catch (err) {
             broken.add(table);
             summary.generationErrors.push({ table, code: codeOf(err), message: err instanceof Error ? err.message : String(err) });
           }
         }
         summary.cycles++;
-        if (emitted === 0) break;
+        if (emitted === 0 && committed === 0) break;
       }
       // Stopped by a signal: the store is closing; the summary says what was done up to then.
       for (const table of this.stopController.signal.aborted ? [] : this.entries.keys()) {
         const state = await this.store.read(table);
         for (const t of state?.value.tasks ?? []) {
+          if (t.status === 'STAGED') summary.staged.push({ table, segment: t.segment });
           if (t.status === 'FAILED') summary.failed.push({ table, segment: t.segment, code: t.lastError?.code ?? 'UNKNOWN', message: t.lastError?.message ?? '', attempts: t.attempts });
         }
       }
@@ -324,12 +366,15 @@ export class Daemon implements DaemonControl {
       const state = states.get(name);
       const tasks = state?.tasks ?? [];
       const backlog = this.backlog(name, state);
-      const h: TableHealth = {
+      const running = tasks.filter((t) => t.status === 'RUNNING').length;
+      // `staged` is not in TableHealth's type (control-surface.ts); it is reported for iceberg-rest tables.
+      const h: TableHealth & { staged?: number } = {
         exportLagSeconds: backlog.lagSeconds,
-        pending: backlog.pending - tasks.filter((t) => t.status === 'RUNNING').length,
-        running: tasks.filter((t) => t.status === 'RUNNING').length,
+        pending: backlog.pending - running - backlog.staged,
+        running,
         failed: tasks.filter((t) => t.status === 'FAILED').length,
       };
+      if (this.entries.get(name)!.config.target === 'iceberg-rest') h.staged = backlog.staged;
       const last = this.lastSuccess.get(name) ?? state?.generator?.atMs;
       if (last !== undefined) h.lastSuccessfulCycleMs = last;
       tables[name] = h;
@@ -369,8 +414,13 @@ export class Daemon implements DaemonControl {
     const off = this.events.on('task.completed', (e) => {
       if (this.capped.get(e.table) === true) void byTable.get(e.table)?.trigger('schedule');
     });
+    // Likewise an Iceberg commit empties the batch (threshold − staged − in flight grows back).
+    const offCommit = this.events.on('iceberg.committed', (e) => {
+      if (this.capped.get(e.table) === true) void byTable.get(e.table)?.trigger('schedule');
+    });
     signal.addEventListener('abort', () => {
       off();
+      offCommit();
       this.events.emit('leader.changed', { candidate: this.instance, leader: false });
       this.schedulers = this.schedulers.filter((s) => !schedulers.includes(s));
       for (const s of schedulers) void s.stop();
@@ -390,7 +440,14 @@ export class Daemon implements DaemonControl {
     let report: GenerationReport;
     try {
       signal.throwIfAborted();
-      report = await this.generator.generate(e.generator, { signal });
+      let config = e.generator;
+      if (isBatchingTarget(e.target)) {
+        // committer.ts row 4: new tasks ≤ threshold − staged − in flight, so one batch never exceeds the threshold.
+        const before = (await this.store.read(table))?.value;
+        const inFlight = before?.tasks.filter(isInFlight).length ?? 0;
+        config = { ...config, tableMaxNumTasks: Math.min(config.tableMaxNumTasks, inFlight + e.target.emitRoom(before)) };
+      }
+      report = await this.generator.generate(config, { signal });
     } catch (err) {
       this.events.emit('generation.failed', { table, atMs: this.now(), code: codeOf(err), message: err instanceof Error ? err.message : String(err) });
       throw err;
@@ -405,15 +462,16 @@ export class Daemon implements DaemonControl {
     this.capped.set(table, untasked > 0);
     this.events.emit('generation.completed', { table, atMs, emitted: report.emitted.length, pending, lagSeconds, watermarkMs: report.watermarkMs, trigger });
     if (report.emitted.length > 0) this.executor.wake();
+    if (isBatchingTarget(e.target)) e.target.setEligibleSegments(untasked);
     if (e.target.commit !== undefined) await e.target.commit(signal);
     return report;
   }
 
   /**
-   * Eligible segments not yet exported (pending and running tasks, plus eligible ones not tasked yet because
-   * of the cap) and the seconds since the oldest of them ended, from the state and the last listing.
+   * Eligible segments not yet exported (pending, running and staged tasks, plus eligible ones not tasked yet
+   * because of the cap) and the seconds since the oldest of them ended, from the state and the last listing.
    */
-  private backlog(table: string, state: TableState | undefined): { pending: number; lagSeconds: number; untasked: number } {
+  private backlog(table: string, state: TableState | undefined): { pending: number; lagSeconds: number; untasked: number; staged: number } {
     const e = this.entries.get(table)!;
     const st = state ?? emptyTableState(table);
     const nowMs = this.now();
@@ -423,9 +481,15 @@ export class Daemon implements DaemonControl {
     const ends = [...outstanding, ...untasked].map((t) => t.endTimeMs).filter((v): v is number => v !== undefined && v > 0);
     const oldest = ends.length === 0 ? undefined : Math.min(...ends);
     return {
-      pending: outstanding.length + untasked.length, untasked: untasked.length,
+      pending: outstanding.length + untasked.length, untasked: untasked.length, staged: outstanding.filter((t) => t.status === 'STAGED').length,
       lagSeconds: oldest === undefined ? 0 : Math.max(0, Math.round((nowMs - oldest) / 1000)),
     };
+  }
+
+  /** STAGED tasks of the table (0 when the state cannot be read: the cycle reports that). */
+  private async stagedCount(table: string): Promise<number> {
+    const state = await this.store.read(table).then((v) => v?.value, () => undefined);
+    return state?.tasks.filter((t) => t.status === 'STAGED').length ?? 0;
   }
 
   private async destinationCheck(e: TableEntry): Promise<HealthCheck> {
@@ -460,12 +524,15 @@ async function loadTableConfigs(config: DaemonConfig, zk: ZkClient | undefined):
   return sources;
 }
 
-function makeTarget(c: DataExportTaskConfig, events: ExportEvents, options: DaemonOptions): ExportTarget {
+function makeTarget(c: DataExportTaskConfig, events: ExportEvents, options: DaemonOptions, config: DaemonConfig, store: StateStore): ExportTarget {
   const factory = options.targets?.[c.target];
   if (factory !== undefined) return factory(c, events);
-  if (c.target !== 'filesystem') {
-    throw new ConfigError(ErrorCodes.CONFIG_INVALID, `externalTable.target = "${c.target}" of ${c.table} is not available in this daemon; accepted: filesystem`, {
-      context: { table: c.table, key: 'externalTable.target' },
+  if (c.target === 'iceberg-rest') {
+    const ice = c.iceberg!; // config.ts requires it for this target
+    return new IcebergTarget({
+      store, table: c.table, sourceTable: c.sourceTable, ident: { namespace: ice.namespace, name: ice.tableName },
+      catalog: parseCatalogSettings(ice.catalog), parquet: c.parquet, commitThreshold: ice.commitThreshold, maxCommitWaitMs: ice.maxCommitWaitMs,
+      owner: config.instanceId, events,
     });
   }
   return new FilesystemTarget({

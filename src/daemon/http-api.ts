@@ -15,8 +15,9 @@
  * | GET | `/metrics` | Prometheus text exposition (prom-client's content type) |
  *
  * Task names are the task ids (segment names). TaskState mapping: PENDING → NOT_STARTED (IN_PROGRESS once an
- * attempt ran and it waits for a retry), RUNNING → IN_PROGRESS, FAILED (parked) → FAILED, the table's recent
- * completions → COMPLETED. `<table>` is the name with or without `_REALTIME`.
+ * attempt ran and it waits for a retry), RUNNING → IN_PROGRESS, STAGED (iceberg-rest: written, waiting for the
+ * Iceberg commit) → IN_PROGRESS, FAILED (parked) → FAILED, the table's recent completions → COMPLETED.
+ * `/metadata` of an iceberg-rest table lists the staged files, the pending commit and the last commit. `<table>` is the name with or without `_REALTIME`.
  *
  * Errors are JSON `{"code": "<ExporterError code>", "status": <http status>, "error": "<message>",
  * "retryable": bool, "context": {…}}` (`error` as in Pinot's error bodies): unknown table or path 404
@@ -70,7 +71,8 @@ export interface ApiServer {
 export type PinotTaskState = 'NOT_STARTED' | 'IN_PROGRESS' | 'FAILED' | 'COMPLETED';
 
 export function pinotTaskState(task: Pick<TaskRecord, 'status' | 'attempts'>): PinotTaskState {
-  if (task.status === 'RUNNING') return 'IN_PROGRESS';
+  // STAGED: the export is not done until the Iceberg commit lands, and it is not a failure.
+  if (task.status === 'RUNNING' || task.status === 'STAGED') return 'IN_PROGRESS';
   if (task.status === 'FAILED') return 'FAILED';
   return task.attempts > 0 ? 'IN_PROGRESS' : 'NOT_STARTED';
 }
@@ -419,7 +421,7 @@ export function metadataView(info: TableInfo, state: TableState | undefined, cla
     if (t.lastError !== undefined) view.error = { ...t.lastError };
     return view;
   });
-  const failures = (state?.tasks ?? []).filter((t) => t.lastError !== undefined).map((t) => ({
+  const failures = (state?.tasks ?? []).filter((t) => t.lastError !== undefined && t.status !== 'STAGED').map((t) => ({
     taskId: t.id, segment: t.segment, parked: t.status === 'FAILED', attempts: t.attempts, ...t.lastError!,
   }));
   const partitions = state?.partitions ?? {};
@@ -441,6 +443,7 @@ export function metadataView(info: TableInfo, state: TableState | undefined, cla
       exportedByPartition,
       pending: count('PENDING'),
       running: count('RUNNING'),
+      staged: count('STAGED'),
       failed: count('FAILED'),
     },
     checkpoints: { partitions, named },
@@ -448,7 +451,22 @@ export function metadataView(info: TableInfo, state: TableState | undefined, cla
     failures,
     recent: state?.recent ?? [],
     generator: state?.generator ?? null,
-    iceberg: state?.iceberg === undefined ? null : { staged: state.iceberg.staged.length, lastCommit: state.iceberg.lastCommit ?? null },
+    iceberg: state?.iceberg === undefined ? null : icebergView(state),
     claims,
+  };
+}
+
+/** The Iceberg queue for `/metadata`: staged files (without the DataFile stats), the pending and last commit. */
+function icebergView(state: TableState): Record<string, unknown> {
+  const queue = state.iceberg!;
+  const pending = queue.pendingCommit;
+  return {
+    stagedCount: queue.staged.length,
+    staged: queue.staged.map((f) => ({
+      path: f.path, segment: f.segment, recordCount: f.recordCount, fileSizeBytes: f.fileSizeBytes, stagedAtMs: f.stagedAtMs,
+      inPendingCommit: pending?.files.includes(f.path) ?? false,
+    })),
+    pendingCommit: pending ?? null,
+    lastCommit: queue.lastCommit ?? null,
   };
 }

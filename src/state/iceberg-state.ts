@@ -1,30 +1,24 @@
 /**
  * Pure transitions of the Iceberg staged-file queue (`TableState.iceberg`), used by the iceberg-rest target's
- * executors (stage a data file) and by its commit loop (assign a batch, complete a committed batch). Like
+ * executors (stage a data file) and by its commit loop (prepare a batch, complete a committed batch). Like
  * table-state.ts: each returns a new state or `undefined` when there is nothing (left) to change, so a
  * compare-and-set loop may re-run it.
  *
- * A staged task: after its data file is staged the task stays in the task set — so the generator does not
- * emit the segment again and the segment is not progress yet — but parked out of the executors' way as
- * FAILED with the marker error code `ICEBERG_STAGED` (`FAILED` is the one status no executor runs, no drain
- * waits for and the committer does not count as in flight). Only `completeCommitted`, after the catalog
- * confirmed the snapshot, removes it and records the segment as exported.
+ * A staged task: after its data file is staged the task stays in the task set with status `STAGED` — so the
+ * generator does not emit the segment again and the segment is not progress yet — out of the executors' way
+ * (table-state.ts `stageTask`). Only `completeCommitted`, after the catalog confirmed the snapshot, removes it
+ * and records the segment as exported.
  *
- * A batch: before the catalog call the commit loop writes its commit id onto every staged file of the batch
- * (`dataFile[BATCH_KEY]`). After a crash the same files are therefore committed again under the same id —
- * and the loop first looks for that id in the table's `main` ancestry, so a batch that did land is completed,
- * never appended twice.
+ * A batch: before the catalog call the commit loop records it as the queue's `pendingCommit` (commit id and
+ * file paths). After a crash the same files are therefore committed again under the same id — and the loop
+ * first looks for that id in the table's `main` ancestry, so a batch that did land is completed, never
+ * appended twice.
  */
-import { RECENT_LIMIT, type CompletionRecord, type IcebergCommitRecord, type StagedFile, type TableState, type TaskRecord } from './records.js';
-import { findTask, isExported, markExported } from './table-state.js';
+import { RECENT_LIMIT, type CompletionRecord, type IcebergCommitRecord, type PendingCommit, type StagedFile, type TableState, type TaskRecord } from './records.js';
+import { findTask, isExported, isInFlight, markExported, stageTask } from './table-state.js';
 
-/** `TaskRecord.lastError.code` of a task whose data file is staged (not an error: see the file header). */
-export const STAGED_CODE = 'ICEBERG_STAGED';
-/** Key in `StagedFile.dataFile` holding the commit id of the batch the file was assigned to. */
-export const BATCH_KEY = 'pinotExportCommitId';
-
-export function isStagedTask(task: TaskRecord): boolean {
-  return task.status === 'FAILED' && task.lastError?.code === STAGED_CODE;
+export function isStagedTask(task: Pick<TaskRecord, 'status'>): boolean {
+  return task.status === 'STAGED';
 }
 
 export function stagedFiles(state: TableState): StagedFile[] {
@@ -35,81 +29,64 @@ export function stagedFileOf(state: TableState, segment: string): StagedFile | u
   return stagedFiles(state).find((f) => f.segment === segment);
 }
 
-/** The commit id a staged file was assigned to, if any. */
-export function batchOf(file: StagedFile): string | undefined {
-  const v = file.dataFile?.[BATCH_KEY];
-  return typeof v === 'string' ? v : undefined;
+/** Whether the staged file at `path` belongs to the pending commit. */
+export function isInPendingCommit(state: TableState, path: string): boolean {
+  return state.iceberg?.pendingCommit?.files.includes(path) ?? false;
 }
 
-/** The data file JSON without our batch key (what data-file.ts `dataFileFromJson` reads). */
-export function dataFileJsonOf(file: StagedFile): Record<string, unknown> | undefined {
-  if (file.dataFile === undefined) return undefined;
-  const { [BATCH_KEY]: _batch, ...rest } = file.dataFile;
-  return rest;
+/** The pending commit and its staged files (in the order recorded), if any. */
+export function pendingBatch(state: TableState): { commit: PendingCommit; files: StagedFile[] } | undefined {
+  const commit = state.iceberg?.pendingCommit;
+  if (commit === undefined) return undefined;
+  const byPath = new Map(stagedFiles(state).map((f) => [f.path, f]));
+  return { commit, files: commit.files.map((p) => byPath.get(p)).filter((f): f is StagedFile => f !== undefined) };
 }
 
 function withStaged(state: TableState, staged: StagedFile[]): TableState {
   return { ...state, iceberg: { ...(state.iceberg ?? { staged: [] }), staged } };
 }
 
-function parkAsStaged(task: TaskRecord, owner: string, nowMs: number, path: string): TaskRecord {
-  const { notBeforeMs: _drop, ...rest } = task;
-  return {
-    ...rest, status: 'FAILED', owner,
-    lastError: { code: STAGED_CODE, message: `data file ${path} staged; waiting for the Iceberg commit`, retryable: false, atMs: nowMs },
-  };
-}
-
 /**
- * The executor's verdict for the iceberg-rest target: the task's data file is staged and the task parked as
- * staged. Applies to a task RUNNING by `owner`, or to one already staged (an operator's retry re-ran it).
- * Idempotent: the same file staged again changes nothing. A file of a segment that is already in a pending
- * batch is kept as it is (the batch may be in the catalog already); a new path replaces an unassigned one.
+ * The executor's verdict for the iceberg-rest target: the task's data file is staged and the task STAGED.
+ * Applies to a task RUNNING by `owner`, or to one already staged. Idempotent: the same file staged again
+ * changes nothing. A file of a segment that is in the pending commit is kept as it is (the batch may be in the
+ * catalog already); a new path replaces one that is not.
  */
 export function stageFile(state: TableState, task: TaskRecord, owner: string, nowMs: number, file: Omit<StagedFile, 'stagedAtMs'>): TableState | undefined {
   const current = findTask(state, task.id);
   if (current === undefined) return undefined; // completed meanwhile, or removed by an operator
-  const runningByOwner = current.status === 'RUNNING' && current.owner === owner;
-  if (!runningByOwner && !isStagedTask(current)) return undefined; // taken over: the new owner decides
+  const staged = stageTask(state, current.id, owner);
+  if (staged === undefined) return undefined; // taken over: the new owner decides
   const existing = stagedFileOf(state, current.segment);
-  let staged = stagedFiles(state);
-  if (existing === undefined || (batchOf(existing) === undefined && existing.path !== file.path)) {
-    staged = [...staged.filter((f) => f.segment !== current.segment), { ...file, stagedAtMs: existing?.stagedAtMs ?? nowMs }];
-  } else if (isStagedTask(current)) {
-    return undefined;
+  if (existing !== undefined && (existing.path === file.path || isInPendingCommit(state, existing.path))) {
+    return staged === state ? undefined : staged;
   }
-  const tasks = state.tasks.map((t) => (t.id === current.id ? parkAsStaged(current, owner, nowMs, (existing && batchOf(existing) !== undefined ? existing : file).path) : t));
-  return withStaged({ ...state, tasks }, staged);
+  const files = [...stagedFiles(state).filter((f) => f.segment !== current.segment), { ...file, stagedAtMs: existing?.stagedAtMs ?? nowMs }];
+  return withStaged(staged, files);
 }
 
-/** Writes `commitId` onto the staged files at `paths` that have no batch yet; undefined when none changes. */
-export function assignBatch(state: TableState, paths: readonly string[], commitId: string): TableState | undefined {
-  const wanted = new Set(paths);
-  let changed = false;
-  const staged = stagedFiles(state).map((f) => {
-    if (!wanted.has(f.path) || batchOf(f) !== undefined) return f;
-    changed = true;
-    return { ...f, dataFile: { ...(f.dataFile ?? {}), [BATCH_KEY]: commitId } };
-  });
-  return changed ? withStaged(state, staged) : undefined;
+/**
+ * Records the batch of staged files at `paths` as the pending commit `commitId` (before the catalog call).
+ * Undefined when a commit is pending already (another committer prepared one) or none of the paths is staged.
+ */
+export function assignBatch(state: TableState, paths: readonly string[], commitId: string, nowMs: number): TableState | undefined {
+  if (state.iceberg?.pendingCommit !== undefined) return undefined;
+  const present = new Set(stagedFiles(state).map((f) => f.path));
+  const files = paths.filter((p) => present.has(p));
+  if (files.length === 0) return undefined;
+  return { ...state, iceberg: { ...state.iceberg!, pendingCommit: { commitId, files, preparedAtMs: nowMs } } };
 }
 
-/** Staged files by the commit id of their pending batch, oldest batch first. */
-export function pendingBatches(state: TableState): Map<string, StagedFile[]> {
-  const out = new Map<string, StagedFile[]>();
-  for (const f of [...stagedFiles(state)].sort((a, b) => a.stagedAtMs - b.stagedAtMs)) {
-    const id = batchOf(f);
-    if (id === undefined) continue;
-    const list = out.get(id) ?? [];
-    list.push(f);
-    out.set(id, list);
-  }
-  return out;
+/** Notes the snapshot id of the attempt about to be sent on the pending commit `commitId` (for the API). */
+export function notePendingSnapshot(state: TableState, commitId: string, snapshotId: string): TableState | undefined {
+  const pending = state.iceberg?.pendingCommit;
+  if (pending === undefined || pending.commitId !== commitId || pending.snapshotId === snapshotId) return undefined;
+  return { ...state, iceberg: { ...state.iceberg!, pendingCommit: { ...pending, snapshotId } } };
 }
 
-/** Staged files not assigned to a batch. */
+/** Staged files not in the pending commit. */
 export function unassignedFiles(state: TableState): StagedFile[] {
-  return stagedFiles(state).filter((f) => batchOf(f) === undefined);
+  return stagedFiles(state).filter((f) => !isInPendingCommit(state, f.path));
 }
 
 /**
@@ -139,16 +116,23 @@ export function completeCommitted(state: TableState, segments: ReadonlySet<strin
     if (!tasks.some((t) => t.segment === f.segment) && !isExported(next, { segment: f.segment })) next = markExported(next, { segment: f.segment });
   }
   next.recent = [...state.recent, ...recent].slice(-RECENT_LIMIT);
+  // The pending commit ends with its files; a remainder stays pending (its commit id is still looked for first).
+  const pending = next.iceberg!.pendingCommit;
+  if (pending !== undefined) {
+    const rest = pending.files.filter((p) => !files.some((f) => f.path === p));
+    const { pendingCommit: _done, ...queue } = next.iceberg!;
+    next.iceberg = rest.length === 0 ? queue : { ...queue, pendingCommit: { ...pending, files: rest } };
+  }
   if (commit !== undefined) next.iceberg = { ...next.iceberg!, lastCommit: commit };
   return next;
 }
 
 /**
  * How many new tasks a generator cycle may create for an iceberg table (committer.ts row 4): the batch's room,
- * `threshold − staged − in flight`, never negative. Staged tasks are parked, so they do not count twice.
+ * `threshold − staged − in flight`, never negative. STAGED tasks are not in flight, so they do not count twice.
  */
 export function icebergEmitRoom(state: TableState | undefined, commitThreshold: number): number {
   if (state === undefined) return commitThreshold;
-  const inFlight = state.tasks.filter((t) => t.status === 'PENDING' || t.status === 'RUNNING').length;
+  const inFlight = state.tasks.filter(isInFlight).length;
   return Math.max(0, commitThreshold - stagedFiles(state).length - inFlight);
 }

@@ -6,14 +6,18 @@
  * Records (all JSON, `schemaVersion` 1):
  * - `TableState`, one per table (the ZooKeeper znode `…/DataExportTask/v1/state`, the file store's
  *   `tables/<table>/state/<n>.json`): progress (LLC sequence ranges per partition, names of other exported
- *   segments), the task set (PENDING / RUNNING / FAILED), recent completions, the generator's last cycle, and
- *   the Iceberg staged-file queue (reserved for the iceberg-rest target; empty otherwise).
+ *   segments), the task set (PENDING / RUNNING / STAGED / FAILED), recent completions, the generator's last
+ *   cycle, and the Iceberg staged-file queue with its pending commit (iceberg-rest tables only).
  * - `ClaimRecord`, one per claimed task (ZooKeeper: an ephemeral znode; file store: an entry with a lease).
  * - `LeaderRecord`, one per leader candidate (ZooKeeper) or the lease holder (file store).
  *
  * Compatibility: a reader refuses a `schemaVersion` above its own (`STATE_UNSUPPORTED_VERSION`) instead of
  * overwriting what a newer exporter wrote. New optional fields may be added within a version; anything a
  * v1 reader would misread needs version 2.
+ *
+ * The task status `STAGED` and `IcebergQueue.pendingCommit` were added within version 1: both are written only
+ * for iceberg-rest tables, which no exporter before them could export, so no older v1 reader meets them.
+ * (An older reader given such a record refuses it as STATE_CORRUPT naming the field — it never misreads it.)
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { StateError, StateErrorCodes } from './errors.js';
@@ -24,8 +28,13 @@ export const SCHEMA_VERSION = 1;
 /** JSON payloads larger than this are gzip-compressed (readers detect gzip by its magic, as Helix does). */
 export const COMPRESS_THRESHOLD_BYTES = 256 * 1024;
 
-export type TaskStatus = 'PENDING' | 'RUNNING' | 'FAILED';
-export const TASK_STATUSES: readonly TaskStatus[] = ['PENDING', 'RUNNING', 'FAILED'];
+/**
+ * PENDING: waiting for an executor (maybe after a backoff). RUNNING: claimed by `owner`. STAGED (iceberg-rest
+ * only): its data file is written and staged, the task waits for the Iceberg commit — tasked (the segment is
+ * not emitted again), not runnable, not failed. FAILED: parked after its last attempt, until an operator retries.
+ */
+export type TaskStatus = 'PENDING' | 'RUNNING' | 'STAGED' | 'FAILED';
+export const TASK_STATUSES: readonly TaskStatus[] = ['PENDING', 'RUNNING', 'STAGED', 'FAILED'];
 
 export interface TaskError {
   code: string;
@@ -90,9 +99,24 @@ export interface IcebergCommitRecord {
   fileCount: number;
 }
 
-/** Reserved for the iceberg-rest target: the staged-file queue and the last commit. */
+/**
+ * A batch of staged files on its way into the catalog, recorded BEFORE the catalog call: after a crash the
+ * committer looks for `commitId` in the table's `main` ancestry first, so a batch that landed is completed,
+ * never appended twice. At most one per table.
+ */
+export interface PendingCommit {
+  commitId: string;
+  /** Snapshot id of the attempt last sent, when recorded (decimal string: 64-bit). */
+  snapshotId?: string;
+  /** Paths of the staged files in the batch. */
+  files: string[];
+  preparedAtMs: number;
+}
+
+/** The iceberg-rest target's staged-file queue, its pending commit and its last commit. */
 export interface IcebergQueue {
   staged: StagedFile[];
+  pendingCommit?: PendingCommit;
   lastCommit?: IcebergCommitRecord;
 }
 
@@ -298,6 +322,23 @@ function parseIceberg(c: Check, v: unknown, path: string): IcebergQueue {
     return file;
   });
   const queue: IcebergQueue = { staged };
+  if (o.pendingCommit !== undefined) {
+    const p = `${path}.pendingCommit`;
+    const pc = c.object(o.pendingCommit, p);
+    const pending: PendingCommit = {
+      commitId: c.string(pc.commitId, `${p}.commitId`),
+      files: c.array(pc.files, `${p}.files`).map((f, i) => c.string(f, `${p}.files[${i}]`)),
+      preparedAtMs: c.int(pc.preparedAtMs, `${p}.preparedAtMs`),
+    };
+    const snapshotId = c.optString(pc, 'snapshotId', p);
+    if (snapshotId !== undefined && !/^-?\d+$/.test(snapshotId)) c.fail(`${p}.snapshotId`, `expected a decimal snapshot id, got ${JSON.stringify(snapshotId)}`);
+    assign(pending, 'snapshotId', snapshotId);
+    if (pending.files.length === 0) c.fail(`${p}.files`, 'a pending commit names at least one staged file');
+    const paths = new Set(staged.map((f) => f.path));
+    const missing = pending.files.find((f) => !paths.has(f));
+    if (missing !== undefined) c.fail(`${p}.files`, `${JSON.stringify(missing)} is not a staged file`);
+    queue.pendingCommit = pending;
+  }
   if (o.lastCommit !== undefined) {
     const l = c.object(o.lastCommit, `${path}.lastCommit`);
     const commit: IcebergCommitRecord = {

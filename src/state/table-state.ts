@@ -6,6 +6,12 @@
  * Task life cycle: PENDING --startTask--> RUNNING --completeTask--> (removed; the segment becomes progress)
  *                                         RUNNING --failTask--> PENDING (retry after backoff) | FAILED (parked)
  *                  FAILED --retryFailedTask--> PENDING        RUNNING --requeueTask--> PENDING
+ * iceberg-rest:                           RUNNING --stageTask--> STAGED --completeTask (after the Iceberg
+ *                  commit, iceberg-state.ts `completeCommitted`)--> (removed; progress)
+ *
+ * Who counts a status: PENDING and RUNNING are in flight (`isInFlight`: executors, drains, the task cap);
+ * STAGED is tasked (the segment is not emitted again) but waits for a commit, not for an executor; FAILED is
+ * parked for an operator. Only FAILED counts as failed.
  */
 import { rangesAdd, rangesHas } from './ranges.js';
 import { RECENT_LIMIT, type CompletionRecord, type TableState, type TaskError, type TaskRecord } from './records.js';
@@ -41,6 +47,11 @@ export function findTask(state: TableState, taskId: string): TaskRecord | undefi
 
 function replaceTask(state: TableState, task: TaskRecord): TableState {
   return { ...state, tasks: state.tasks.map((t) => (t.id === task.id ? task : t)) };
+}
+
+/** PENDING or RUNNING: work for an executor (STAGED waits for a commit, FAILED for an operator). */
+export function isInFlight(task: Pick<TaskRecord, 'status'>): boolean {
+  return task.status === 'PENDING' || task.status === 'RUNNING';
 }
 
 /** Whether an executor may start the task now (PENDING and past its backoff). */
@@ -84,6 +95,21 @@ export function completeTask(state: TableState, task: TaskRecord, owner: string,
   if (result.rows !== undefined) rec.rows = result.rows;
   next.recent = [...state.recent, rec].slice(-RECENT_LIMIT);
   return next;
+}
+
+/**
+ * RUNNING by `owner` → STAGED (iceberg-rest: the data file is staged and waits for the commit). Also applies to
+ * a task already STAGED (idempotent: the same state comes back). Undefined when the task is gone or is not
+ * `owner`'s any more (taken over: the new owner decides).
+ */
+export function stageTask(state: TableState, taskId: string, owner: string): TableState | undefined {
+  const task = findTask(state, taskId);
+  if (task === undefined) return undefined;
+  if (task.status === 'STAGED') return state;
+  if (task.status !== 'RUNNING' || task.owner !== owner) return undefined;
+  // Earlier failed attempts are history now: a staged task is not a failure (the API lists lastError as one).
+  const { notBeforeMs: _drop, lastError: _error, ...rest } = task;
+  return replaceTask(state, { ...rest, status: 'STAGED', owner });
 }
 
 export interface RetryPolicy {

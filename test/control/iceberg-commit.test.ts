@@ -154,6 +154,7 @@ describeFixtures('Iceberg commit loop', OPENAPI_SPEC_FIXTURE, () => {
     await loop().run();
     expect(snapshotsOf(catalog)).toHaveLength(1);
     expect((await state()).tasks).toEqual([]);
+    expect((await state()).iceberg!.pendingCommit).toBeUndefined();
   });
 
   it('a pending batch found in main (crash after the catalog commit) is completed without a new snapshot', async () => {
@@ -165,6 +166,12 @@ describeFixtures('Iceberg commit loop', OPENAPI_SPEC_FIXTURE, () => {
     const pending = (await state()).iceberg!.staged;
     expect(pending).toHaveLength(2);
     expect(before).toBeDefined();
+    // the batch was recorded before the catalog call: the commit id the snapshot carries, its files, its snapshot id
+    const landed = snapshotsOf(catalog)[0]!;
+    expect((await state()).iceberg!.pendingCommit).toEqual({
+      commitId: landed.summary[SUMMARY_KEYS.commitId], snapshotId: landed.id.toString(), files: pending.map((f) => f.path).sort(), preparedAtMs: expect.any(Number),
+    });
+    expect((await state()).tasks.map((t) => t.status)).toEqual(['STAGED', 'STAGED']);
     const r = await loop().run();
     expect(r.recovered).toHaveLength(1);
     expect(r.committed).toHaveLength(0);
@@ -179,7 +186,10 @@ describeFixtures('Iceberg commit loop', OPENAPI_SPEC_FIXTURE, () => {
     s = { ...s, iceberg: { staged: Array.from({ length: 200 }, (_, i) => ({ path: `p${i}`, segment: `s${i}`, recordCount: 1, fileSizeBytes: 1, stagedAtMs: 0 })) } };
     expect(icebergEmitRoom(s, 250)).toBe(49);
     expect(icebergEmitRoom(s, 100)).toBe(0);
-    expect(assignBatch(s, ['p0'], 'c1')).toBeDefined();
-    expect(assignBatch(assignBatch(s, ['p0'], 'c1')!, ['p0'], 'c2')).toBeUndefined();
+    const prepared = assignBatch(s, ['p0', 'p1', 'not-staged'], 'c1', 5);
+    expect(prepared!.iceberg!.pendingCommit).toEqual({ commitId: 'c1', files: ['p0', 'p1'], preparedAtMs: 5 });
+    // one pending commit per table: a second batch waits until the first is resolved
+    expect(assignBatch(prepared!, ['p2'], 'c2', 6)).toBeUndefined();
+    expect(assignBatch(s, ['nothing'], 'c3', 6)).toBeUndefined();
   });
 });

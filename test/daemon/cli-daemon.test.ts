@@ -60,7 +60,7 @@ describe('pinot-export daemon (in process)', () => {
     const { configFile, lake } = await files();
     const cap = captureIo();
     const code = await runCli(['daemon', '--config', configFile, '--once'], cap.io);
-    expect(cap.stdout()).toMatch(/3 segment\(s\) exported \(0 already present\), 60 rows; 0 parked FAILED/);
+    expect(cap.stdout()).toMatch(/3 segment\(s\) exported \(0 already present\), 60 rows; 0 Iceberg commit\(s\); 0 staged; 0 parked FAILED/);
     for (const s of segments) {
       expect(cap.stdout()).toContain(`exported ${s.name} → ${pathToFileURL(join(lake, `${s.name}.parquet`)).href} (20 rows, `);
     }

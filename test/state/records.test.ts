@@ -20,11 +20,13 @@ function fullState(): TableState {
         createdAtMs: 10, owner: 'minion-1', claimedAtMs: 11 },
       { id: 'other', segment: 'other', downloadUrl: 'file:///d/other', status: 'FAILED', attempts: 3, createdAtMs: 10, notBeforeMs: 99,
         lastError: { code: 'SOURCE_FETCH_FAILED', message: '503', retryable: true, atMs: 50 } },
+      { id: 'events__0__41__20260115T0900Z', segment: 'events__0__41__20260115T0900Z', downloadUrl: 'file:///d/41', status: 'STAGED', attempts: 1, createdAtMs: 9, owner: 'minion-2' },
     ],
     recent: [{ segment: 'events__0__41__20260115T0900Z', completedAtMs: 5, owner: 'minion-2', attempts: 1, files: ['s3://out/x.parquet'], rows: 10 }],
     generator: { cycle: 7, atMs: 4, owner: 'minion-1' },
     iceberg: {
       staged: [{ path: 's3://wh/data/x.parquet', segment: 'events__0__41__20260115T0900Z', recordCount: 10, fileSizeBytes: 1234, stagedAtMs: 6, dataFile: { 'content': 0 } }],
+      pendingCommit: { commitId: 'c-2', snapshotId: '-4611686018427387904', files: ['s3://wh/data/x.parquet'], preparedAtMs: 7 },
       lastCommit: { commitId: 'c-1', snapshotId: '123456789012345678', committedAtMs: 3, fileCount: 250 },
     },
   };
@@ -102,7 +104,7 @@ describe('TableState schema v1', () => {
   });
 
   it('names the bad field of a corrupt record', () => {
-    expect(corrupt((o) => { (o.tasks as Record<string, unknown>[])[1]!.status = 'DONE'; }).message).toContain('tasks[1].status: expected one of PENDING, RUNNING, FAILED, got "DONE"');
+    expect(corrupt((o) => { (o.tasks as Record<string, unknown>[])[1]!.status = 'DONE'; }).message).toContain('tasks[1].status: expected one of PENDING, RUNNING, STAGED, FAILED, got "DONE"');
     expect(corrupt((o) => { (o.partitions as Record<string, unknown>)['0'] = [[5, 1]]; }).message).toContain('partitions.0');
     expect(corrupt((o) => { (o.partitions as Record<string, unknown>).x = []; }).message).toContain('partition ids must be non-negative integers');
     expect(corrupt((o) => { o.watermarkMs = '12'; }).message).toContain('watermarkMs: expected an integer');
@@ -110,6 +112,12 @@ describe('TableState schema v1', () => {
     expect(corrupt((o) => { (o.tasks as unknown[]).push((o.tasks as unknown[])[0]); }).message).toContain('duplicate task id');
     expect(corrupt((o) => { (o.iceberg as Record<string, unknown>).staged = {}; }).message).toContain('iceberg.staged: expected an array');
     expect(corrupt((o) => { delete o.table; }).code).toBe('STATE_CORRUPT');
+    const pending = (o: Record<string, unknown>) => (o.iceberg as { pendingCommit: Record<string, unknown> }).pendingCommit;
+    expect(corrupt((o) => { pending(o).files = ['s3://wh/data/other.parquet']; }).message).toContain('iceberg.pendingCommit.files: "s3://wh/data/other.parquet" is not a staged file');
+    expect(corrupt((o) => { pending(o).files = []; }).message).toContain('iceberg.pendingCommit.files: a pending commit names at least one staged file');
+    expect(corrupt((o) => { pending(o).snapshotId = 'abc'; }).message).toContain('iceberg.pendingCommit.snapshotId: expected a decimal snapshot id');
+    expect(corrupt((o) => { delete pending(o).commitId; }).message).toContain('iceberg.pendingCommit.commitId: expected a string');
+    expect(corrupt((o) => { pending(o).preparedAtMs = -1; }).message).toContain('iceberg.pendingCommit.preparedAtMs');
   });
 
   it('refuses records of a newer schema version instead of misreading them', () => {

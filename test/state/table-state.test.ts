@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyTableState, RECENT_LIMIT, type TableState, type TaskRecord } from '../../src/state/records.js';
 import {
-  completeTask, exponentialBackoff, failTask, isExported, isRunnable, markExported, requeueTask, retryFailedTask, startTask,
+  completeTask, exponentialBackoff, failTask, isExported, isInFlight, isRunnable, markExported, requeueTask, retryFailedTask, stageTask, startTask,
 } from '../../src/state/table-state.js';
 
 const policy = { maxAttempts: 3, backoffMs: exponentialBackoff(1000, 60_000) };
@@ -73,6 +73,26 @@ describe('task transitions', () => {
     const s = requeueTask(startTask(withTasks(task('x')), 'x', 'a', 0)!, 'x', 'a')!;
     expect(s.tasks[0]).toMatchObject({ status: 'PENDING', attempts: 0 });
     expect(requeueTask(s, 'x', 'a')).toBeUndefined();
+  });
+
+  it('STAGED: staged from RUNNING by its owner only, never run, failed, requeued or retried; completed after the commit', () => {
+    const running = withTasks(task('x', { status: 'RUNNING', owner: 'a', attempts: 2, lastError: { code: 'SOURCE_FETCH_FAILED', message: 'm', retryable: true, atMs: 1 } }));
+    expect(stageTask(running, 'x', 'b')).toBeUndefined(); // not b's task
+    expect(stageTask(withTasks(task('x')), 'x', 'a')).toBeUndefined(); // PENDING
+    expect(stageTask(running, 'gone', 'a')).toBeUndefined();
+    const staged = stageTask(running, 'x', 'a')!;
+    expect(staged.tasks[0]).toEqual({ id: 'x', segment: 'x', downloadUrl: 's3://b/x', status: 'STAGED', owner: 'a', attempts: 2, createdAtMs: 0 });
+    expect(stageTask(staged, 'x', 'a')).toBe(staged); // idempotent
+    const t = staged.tasks[0]!;
+    expect(isRunnable(t, 1e15)).toBe(false);
+    expect(isInFlight(t)).toBe(false);
+    expect(startTask(staged, 'x', 'c', 1, { takeover: true })).toBeUndefined();
+    expect(failTask(staged, 'x', 'a', { code: 'X', message: 'm', retryable: true }, 1, policy)).toBeUndefined();
+    expect(requeueTask(staged, 'x', 'a')).toBeUndefined();
+    expect(retryFailedTask(staged, 'x')).toBeUndefined();
+    const done = completeTask(staged, t, 'leader', 5);
+    expect(done.tasks).toEqual([]);
+    expect(isExported(done, t)).toBe(true);
   });
 
   it('keeps only the last completions', () => {
