@@ -25,6 +25,7 @@ import {
   buildAppendCommit, commitViewFromMetadata, committedSegmentNames, committedSegments, mainAncestry, prepareAppend,
   type PreparedAppend, type TableView,
 } from '../sinks/iceberg/snapshot.js';
+import { backoffCeiling, sleep } from '../sinks/retry.js';
 import {
   assignBatch, completeCommitted, notePendingSnapshot, pendingBatch, stagedFiles, unassignedFiles,
 } from '../state/iceberg-state.js';
@@ -237,21 +238,6 @@ export class IcebergCommitLoop {
 
   private backoffMs(n: number): number {
     const { baseMs, maxMs } = this.o.backoff ?? { baseMs: 100, maxMs: 10_000 };
-    return Math.min(maxMs, baseMs * 2 ** Math.max(0, n - 1));
+    return backoffCeiling(baseMs, maxMs, n);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason as Error);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -357,7 +357,9 @@ export class Daemon implements DaemonControl {
       for (const name of this.entries.keys()) states.set(name, (await withTimeout(this.store.read(name), 5000, 'the state store did not answer within 5 s'))?.value);
       checks.state = { ok: true, detail: this.store.kind };
     } catch (err) {
-      checks.state = { ok: false, detail: `${this.store.kind}: ${err instanceof Error ? err.message : String(err)}` };
+      // Name where the state lives (ZooKeeper connect string, or the state directory), not only the znode.
+      const where = this.config.state.type === 'file' ? this.config.state.dir : this.config.zookeeper?.connect ?? '';
+      checks.state = { ok: false, detail: `${this.store.kind} ${where}: ${err instanceof Error ? err.message : String(err)}` };
     }
     await Promise.all([...this.entries.values()].map(async (e) => {
       checks[`destination:${e.config.table}`] = await this.destinationCheck(e);

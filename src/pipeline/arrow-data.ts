@@ -47,7 +47,11 @@ export function nullData(type: DataType, length: number): Data {
   throw new Error(`no null column for Arrow type ${String(type)}`);
 }
 
-/** Dictionary<Int32, Utf8|Binary> → the plain Utf8/Binary column it encodes (same validity). */
+/**
+ * Dictionary<Int32, Utf8|Binary> → the plain Utf8/Binary column it encodes (same validity). One pass over
+ * the keys: for a dictionary of a million entries every key is a cache miss, so each entry's offsets and
+ * bytes are touched once; the output grows by doubling from a guess of the average value length.
+ */
 export function materializeDictionary(data: Data<Dictionary<Utf8 | Binary>>): Data<Utf8 | Binary> {
   const dict = data.dictionary!.data[0] as Data<Utf8 | Binary>;
   const keys = data.values as Int32Array;
@@ -56,27 +60,32 @@ export function materializeDictionary(data: Data<Dictionary<Utf8 | Binary>>): Da
   const n = data.length;
   const validity = validityOf(data);
   const bitmap = validity.nullBitmap;
-  const valid = (i: number): boolean => bitmap === undefined || (bitmap[i >> 3]! & (1 << (i & 7))) !== 0;
   const offsets = new Int32Array(n + 1);
-  let total = 0;
+  const entries = dict.length;
+  const average = entries > 0 ? (dOffsets[entries]! - dOffsets[0]!) / entries : 0;
+  let out = new Uint8Array(Math.max(16, Math.ceil(average * n * 1.1)));
+  let at = 0;
   for (let i = 0; i < n; i++) {
-    if (valid(i)) {
+    if (bitmap === undefined || (bitmap[i >> 3]! & (1 << (i & 7))) !== 0) {
       const k = keys[i]!;
-      total += dOffsets[k + 1]! - dOffsets[k]!;
+      let from = dOffsets[k]!;
+      const to = dOffsets[k + 1]!;
+      const len = to - from;
+      if (at + len > out.length) {
+        const grown = new Uint8Array(Math.max(out.length * 2, at + len));
+        grown.set(out.subarray(0, at));
+        out = grown;
+      }
+      // Most values are short: a plain loop beats a subarray view per value.
+      if (len <= 32) while (from < to) out[at++] = dBytes[from++]!;
+      else {
+        out.set(dBytes.subarray(from, to), at);
+        at += len;
+      }
     }
-    offsets[i + 1] = total;
+    offsets[i + 1] = at;
   }
-  const out = new Uint8Array(total);
-  for (let i = 0; i < n; i++) {
-    let at = offsets[i]!;
-    const end = offsets[i + 1]!;
-    if (at === end) continue;
-    let from = dOffsets[keys[i]!]!;
-    // Most values are short: a plain loop beats a subarray view per value.
-    if (end - at <= 32) while (at < end) out[at++] = dBytes[from++]!;
-    else out.set(dBytes.subarray(from, from + end - at), at);
-  }
-  return makeData({ type: dict.type as Utf8, length: n, valueOffsets: offsets, data: out, ...validity }) as Data<Utf8 | Binary>;
+  return makeData({ type: dict.type as Utf8, length: n, valueOffsets: offsets, data: out.subarray(0, at), ...validity }) as Data<Utf8 | Binary>;
 }
 
 /** Whether any value of a Utf8 column contains byte `a` or `b` (e.g. the exponent of decimal text). */
@@ -91,32 +100,48 @@ export function containsByte(data: Data, a: number, b: number): boolean {
   return false;
 }
 
-/** A Utf8 column with `rewrite` applied to the values containing byte `a` or `b`; the others are copied as is. */
+/**
+ * A Utf8 column with `rewrite` applied to the values containing byte `a` or `b` (`data` itself when there
+ * are none); the runs of values between them are copied as whole byte ranges.
+ */
 export function rewriteUtf8(data: Data<Utf8>, a: number, b: number, rewrite: (text: string) => string): Data<Utf8> {
   const values = data.values;
   const offsets = data.valueOffsets;
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   const n = data.length;
-  const replaced = new Map<number, Uint8Array>();
-  const outOffsets = new Int32Array(n + 1);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    const from = offsets[i]!;
-    const to = offsets[i + 1]!;
-    let hit = false;
-    for (let j = from; j < to && !hit; j++) hit = values[j] === a || values[j] === b;
-    if (hit) {
-      const b = encoder.encode(rewrite(decoder.decode(values.subarray(from, to))));
-      replaced.set(i, b);
-      total += b.length;
-    } else {
-      total += to - from;
-    }
-    outOffsets[i + 1] = total;
+  // Rows to rewrite, found with one scan over the bytes.
+  const hits: number[] = [];
+  const end = offsets[n]!;
+  let row = 0;
+  for (let j = offsets[0]!; j < end; j++) {
+    const v = values[j]!;
+    if (v !== a && v !== b) continue;
+    while (offsets[row + 1]! <= j) row++;
+    hits.push(row);
+    j = offsets[row + 1]! - 1;
   }
+  if (hits.length === 0) return data;
+  const replaced = hits.map((r) => encoder.encode(rewrite(decoder.decode(values.subarray(offsets[r]!, offsets[r + 1]!)))));
+  let total = end - offsets[0]!;
+  hits.forEach((r, h) => (total += replaced[h]!.length - (offsets[r + 1]! - offsets[r]!)));
   const out = new Uint8Array(total);
-  for (let i = 0; i < n; i++) out.set(replaced.get(i) ?? values.subarray(offsets[i]!, offsets[i + 1]!), outOffsets[i]!);
+  const outOffsets = new Int32Array(n + 1);
+  let at = 0;
+  let next = 0;
+  for (let h = 0; h <= hits.length; h++) {
+    // Rows [next, stop) are copied as is, then row `stop` is replaced.
+    const stop = h < hits.length ? hits[h]! : n;
+    const shift = at - offsets[next]!;
+    out.set(values.subarray(offsets[next]!, offsets[stop]!), at);
+    for (let r = next; r < stop; r++) outOffsets[r + 1] = offsets[r + 1]! + shift;
+    at += offsets[stop]! - offsets[next]!;
+    if (h === hits.length) break;
+    out.set(replaced[h]!, at);
+    at += replaced[h]!.length;
+    outOffsets[stop + 1] = at;
+    next = stop + 1;
+  }
   return makeData({ type: data.type, length: n, valueOffsets: outOffsets, data: out, ...validityOf(data) });
 }
 

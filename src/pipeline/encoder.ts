@@ -42,6 +42,11 @@ export interface ParquetFileSummary {
   bytes: number;
   rowsPerRowGroup: number;
   rowGroups: RowGroupSummary[];
+  /**
+   * Bytes of memory the writer itself held at the end (parquet-wasm: its wasm memory, which only grows, so
+   * this is its peak), when the encoder can tell; released when the file is done.
+   */
+  writerMemoryBytes?: number;
 }
 
 export interface EncodeOptions {

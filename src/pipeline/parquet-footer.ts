@@ -330,3 +330,17 @@ export function withFooter(beforeFooter: Uint8Array, footer: Uint8Array): Uint8A
   out.set(MAGIC, beforeFooter.length + footer.length + 4);
   return out;
 }
+
+/**
+ * Writes `footer`, its length and the magic into `file` at `at` (the end of the bytes before the footer),
+ * in place, and returns the file up to the new end: patching a footer that did not grow costs no copy of
+ * the row group in front of it. `file` must have room (`at + footer.length + 8` bytes).
+ */
+export function replaceFooter(file: Uint8Array, at: number, footer: Uint8Array): Uint8Array {
+  const end = at + footer.length + 8;
+  if (end > file.length) throw new RangeError(`no room for a ${footer.length}-byte footer at ${at} in ${file.length} bytes`);
+  file.set(footer, at);
+  new DataView(file.buffer, file.byteOffset).setUint32(at + footer.length, footer.length, true);
+  file.set(MAGIC, at + footer.length + 4);
+  return file.subarray(0, end);
+}

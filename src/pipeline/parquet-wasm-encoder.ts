@@ -1,36 +1,31 @@
 /**
- * ParquetEncoder on parquet-wasm 0.8.0 (arrow-rs 59 compiled to wasm32), via `transformParquetStream`.
+ * ParquetEncoder on parquet-wasm 0.8.0 (arrow-rs 59 compiled to wasm32), via `transformParquetStream`
+ * running in a worker thread (parquet-wasm-worker.ts).
  *
  * Flow: each Arrow batch is serialised to Arrow IPC (the only way into wasm memory) and handed to the
- * writer through a web ReadableStream whose `pull` runs only when the writer asks for the next batch. The
- * writer buffers a row group, then writes it to its output TransformStream; that write completes only when
- * our consumer reads, so a slow consumer stops the writer, which stops pulling, which stops decoding.
+ * writer thread when it asks for its next batch; right after, the main thread decodes the following batch,
+ * so decoding and encoding overlap. The writer buffers a row group, then emits it; a finished row group
+ * waiting for our consumer holds back the writer's next batch, so a slow consumer stops the writer, which
+ * stops pulling, which stops decoding (at most one decoded batch waits on the main thread).
  *
  * What parquet-wasm does not do, and how it is handled here:
  * - Errors: the writer task ignores failed writes and failed input items (it skips them and still writes a
- *   footer). So the input stream never errors: a failing source closes it and the failure is rethrown here,
+ *   footer). So its input stream never errors: a failing source ends it and the failure is rethrown here,
  *   and the footer's row count is checked against the rows sent (PARQUET_WRITE_FAILED on a mismatch).
  * - No input at all makes it fail ("null first batch"): an empty segment is sent as one 0-row batch.
  * - Column settings take a single path segment, so nested leaves (list elements, struct members) cannot be
  *   configured one by one: they share the global dictionary setting (`nestedDictionary`).
  * - No JSON logical type and an always-written `ARROW:schema`: the footer is patched (parquet-footer.ts).
  */
+import type { Worker } from 'node:worker_threads';
 import { RecordBatch, Struct, Table, makeData, tableToIPC, util, DataType as ArrowTypes, type Data, type Schema } from 'apache-arrow';
-import * as wasm from 'parquet-wasm';
 import { nullData } from './arrow-data.js';
 import {
   rowsPerRowGroup, type EncodeOptions, type EncoderSettings, type ParquetEncoder, type ParquetFileSummary,
 } from './encoder.js';
 import { ParquetError, ParquetErrorCodes } from './parquet-error.js';
-import { footerBytes, parseFooter, patchFooter, withFooter } from './parquet-footer.js';
-import type { ParquetCodec } from './parquet-options.js';
-
-const CODECS: Record<ParquetCodec, wasm.Compression> = {
-  UNCOMPRESSED: wasm.Compression.UNCOMPRESSED,
-  SNAPPY: wasm.Compression.SNAPPY,
-  GZIP: wasm.Compression.GZIP,
-  ZSTD: wasm.Compression.ZSTD,
-};
+import { footerBytes, parseFooter, patchFooter, replaceFooter, withFooter } from './parquet-footer.js';
+import { sendBatch, sendEnd, startWriterWorker, startWriting, type WorkerMessage, type WorkerWriterSpec } from './parquet-wasm-worker.js';
 
 /** The key arrow-rs stores its Arrow schema under; removed so files of one table stay alike. */
 export const ARROW_SCHEMA_KEY = 'ARROW:schema';
@@ -42,24 +37,20 @@ export function arrowBytes(data: Data): number {
   return n;
 }
 
-function writerProperties(settings: EncoderSettings, schema: Schema, rows: number): wasm.WriterProperties {
-  let b = new wasm.WriterPropertiesBuilder()
-    .setCompression(CODECS[settings.codec])
-    .setDataPageSizeLimit(settings.pageSizeBytes)
-    .setMaxRowGroupSize(rows)
-    .setMaxRowGroupBytes(settings.rowGroupSizeBytes)
-    .setDictionaryEnabled(settings.nestedDictionary)
-    // Row-group min/max (what engines prune on and Iceberg metrics come from); page-level statistics and
-    // the column index cost about a third more encoding time for little use on whole-segment files.
-    .setStatisticsEnabled(wasm.EnabledStatistics.Chunk)
-    .setCreatedBy(settings.createdBy)
-    .setKeyValueMetadata(new Map(settings.keyValueMetadata));
+function writerSpec(settings: EncoderSettings, schema: Schema, rows: number): WorkerWriterSpec {
   const dictionary = new Set(settings.dictionaryColumns);
-  for (const f of schema.fields) {
-    if (ArrowTypes.isList(f.type) || ArrowTypes.isStruct(f.type)) continue;
-    b = b.setColumnDictionaryEnabled(f.name, dictionary.has(f.name));
-  }
-  return b.build();
+  return {
+    codec: settings.codec,
+    pageSizeBytes: settings.pageSizeBytes,
+    rowsPerRowGroup: rows,
+    rowGroupSizeBytes: settings.rowGroupSizeBytes,
+    nestedDictionary: settings.nestedDictionary,
+    columnDictionary: schema.fields
+      .filter((f) => !ArrowTypes.isList(f.type) && !ArrowTypes.isStruct(f.type))
+      .map((f): [string, boolean] => [f.name, dictionary.has(f.name)]),
+    createdBy: settings.createdBy,
+    keyValueMetadata: [...settings.keyValueMetadata],
+  };
 }
 
 function sameSchema(a: Schema, b: Schema): boolean {
@@ -68,17 +59,6 @@ function sameSchema(a: Schema, b: Schema): boolean {
 
 function emptyBatch(schema: Schema): RecordBatch {
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: 0, nullCount: 0, children: schema.fields.map((f) => nullData(f.type, 0)) }));
-}
-
-function toWasm(batch: RecordBatch): wasm.RecordBatch {
-  const table = wasm.Table.fromIPCStream(tableToIPC(new Table([batch]), 'stream'));
-  try {
-    const b = table.recordBatch(0);
-    if (!b) throw new Error('IPC round trip lost the batch');
-    return b;
-  } finally {
-    table.free();
-  }
 }
 
 function concat(chunks: readonly Uint8Array[]): Uint8Array {
@@ -92,110 +72,118 @@ function concat(chunks: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** A batch ready for the writer thread. */
+interface Prepared {
+  ipc: Uint8Array;
+  rows: number;
+}
+
 export class ParquetWasmEncoder implements ParquetEncoder {
   constructor(private readonly settings: EncoderSettings, private readonly schema: Schema) {}
+
+  private prepare(batch: RecordBatch): Prepared {
+    if (!sameSchema(batch.schema, this.schema)) {
+      throw new ParquetError(ParquetErrorCodes.PARQUET_SCHEMA_MISMATCH, `a record batch does not have the encoder's schema (${batch.schema.fields.map((f) => `${f.name}: ${String(f.type)}`).join(', ')})`);
+    }
+    return { ipc: tableToIPC(new Table([batch]), 'stream'), rows: batch.numRows };
+  }
 
   async *encode(batches: AsyncIterable<RecordBatch>, options: EncodeOptions = {}): AsyncGenerator<Uint8Array, ParquetFileSummary, undefined> {
     const { signal } = options;
     signal?.throwIfAborted();
     const source = batches[Symbol.asyncIterator]();
-    // Shared by the writer's pull callback, the output pump and this generator.
+    // Shared by the worker's message handler, the input pump and this generator.
     const state: {
       failure?: { error: unknown };
-      /** The last batch has been handed to the writer: what it writes from now on may hold the footer. */
+      /** `end` has been sent: what the writer emits from now on may hold the footer. */
       lastSent: boolean;
       stopped: boolean;
       outputDone: boolean;
       rowsSent: number;
       /** Finished chunks our consumer has not taken yet. */
       ready: Uint8Array[];
-      /** Chunks written after the last batch: the last group(s), the page index and the footer. */
+      /** Chunks written at or after the close: the last group(s), the page index and the footer. */
       held: Uint8Array[];
     } = { lastSent: false, stopped: false, outputDone: false, rowsSent: 0, ready: [], held: [] };
     const gate = new Signal();
     const consumer = new Signal();
     let finished = false;
-    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    let worker: Worker | undefined;
+    let writerMemoryBytes = 0;
     const fail = (error: unknown): void => {
       state.failure ??= { error };
       gate.wake();
       consumer.wake();
     };
-    const onAbort = (): void => {
-      fail(signal!.reason);
-      void reader?.cancel().catch(() => undefined);
-    };
+    const onAbort = (): void => fail(signal!.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
 
     try {
+      // The thread starts loading parquet-wasm now, while the first batch is decoded; it gets the writer
+      // settings once the rows per row group are known (they may depend on that batch).
+      let next: Promise<Prepared | undefined> = Promise.resolve(undefined);
+      let exhausted = false;
+      const fetch = async (): Promise<Prepared | undefined> => {
+        if (exhausted) return undefined;
+        const r = await source.next();
+        if (r.done) {
+          exhausted = true;
+          return undefined;
+        }
+        return this.prepare(r.value);
+      };
+      const end = (w: Worker): void => {
+        state.lastSent = true;
+        sendEnd(w);
+      };
+      const answerPull = async (w: Worker): Promise<void> => {
+        try {
+          // Backpressure: while a finished row group waits for our consumer, the writer gets no more rows
+          // (so it holds at most the next group).
+          while (!state.stopped && !state.failure && state.ready.length > 0) await gate.wait();
+          if (state.stopped || state.failure) return end(w);
+          const batch = await next;
+          if (state.stopped || state.failure || !batch) return end(w);
+          state.rowsSent += batch.rows;
+          sendBatch(w, batch.ipc);
+          // The following batch is decoded (and serialised) while the writer encodes this one.
+          next = fetch();
+          // Observed when the writer asks for it; until then a failure must not be an unhandled rejection.
+          next.catch(() => undefined);
+        } catch (error) {
+          fail(error);
+          end(w);
+        }
+      };
+      const onMessage = (m: WorkerMessage): void => {
+        switch (m.type) {
+          case 'pull':
+            void answerPull(worker!);
+            return;
+          case 'chunk':
+            if (state.lastSent) state.held.push(m.bytes);
+            else state.ready.push(m.bytes);
+            consumer.wake();
+            return;
+          case 'done':
+            writerMemoryBytes = m.memoryBytes;
+            state.outputDone = true;
+            consumer.wake();
+            return;
+          case 'error':
+            fail(new ParquetError(ParquetErrorCodes.PARQUET_WRITE_FAILED, `parquet-wasm failed: ${m.message}`));
+        }
+      };
+      worker = startWriterWorker(onMessage, (err) => {
+        if (!state.outputDone && !state.stopped) fail(new ParquetError(ParquetErrorCodes.PARQUET_WRITE_FAILED, `parquet-wasm writer thread failed: ${err.message}`, { cause: err }));
+      });
+
       const first = await source.next();
       const rows = this.settings.rowsPerRowGroup
         ?? rowsPerRowGroup(this.settings.rowGroupSizeBytes, this.settings.bytesPerRow ?? (first.done || first.value.numRows === 0 ? 0 : arrowBytes(first.value.data) / first.value.numRows));
-      // One batch of lookahead tells whether a batch is the last one before the writer gets it.
-      let next: RecordBatch | undefined = first.done ? emptyBatch(this.schema) : first.value;
-      let exhausted = first.done === true;
-
-      const input = new ReadableStream<wasm.RecordBatch>({
-        pull: async (controller) => {
-          const close = (): void => {
-            state.lastSent = true;
-            controller.close();
-          };
-          try {
-            // Backpressure: while a finished row group waits for our consumer, the writer gets no more rows
-            // (so it holds at most the next group). Once everything was sent it only needs to hear the end.
-            while (next && !state.stopped && !state.failure && state.ready.length > 0) await gate.wait();
-            if (state.stopped || state.failure || !next) return close();
-            const batch = next;
-            next = undefined;
-            if (!exhausted) {
-              const r = await source.next();
-              if (r.done) exhausted = true;
-              else next = r.value;
-            }
-            if (state.stopped || state.failure) return close();
-            if (!sameSchema(batch.schema, this.schema)) {
-              throw new ParquetError(ParquetErrorCodes.PARQUET_SCHEMA_MISMATCH, `a record batch does not have the encoder's schema (${batch.schema.fields.map((f) => `${f.name}: ${String(f.type)}`).join(', ')})`);
-            }
-            state.rowsSent += batch.numRows;
-            if (!next) state.lastSent = true;
-            controller.enqueue(toWasm(batch));
-          } catch (error) {
-            // Never error the stream: the writer would skip the failure and finish a valid-looking file.
-            fail(error);
-            close();
-          }
-        },
-      }, { highWaterMark: 0 });
-
-      let output: ReadableStream<Uint8Array>;
-      try {
-        output = await wasm.transformParquetStream(input, writerProperties(this.settings, this.schema, rows)) as ReadableStream<Uint8Array>;
-      } catch (err) {
-        if (state.failure) throw state.failure.error;
-        throw new ParquetError(ParquetErrorCodes.PARQUET_WRITE_FAILED, `parquet-wasm could not start writing: ${String(err)}`, { cause: err });
-      }
-      const out = output.getReader();
-      reader = out;
-      // Always reading the writer's output, so it never waits on its own stream; what waits is `ready`.
-      void (async () => {
-        try {
-          for (;;) {
-            const { done, value } = await out.read();
-            if (done) break;
-            // The footer is written only after the last batch, so a chunk written before the writer got it
-            // cannot hold the footer; later ones are held back for the footer check and patch.
-            if (state.lastSent) state.held.push(value);
-            else state.ready.push(value);
-            consumer.wake();
-          }
-        } catch (err) {
-          if (!state.stopped) fail(err);
-        } finally {
-          state.outputDone = true;
-          consumer.wake();
-        }
-      })();
+      next = Promise.resolve(this.prepare(first.done ? emptyBatch(this.schema) : first.value));
+      exhausted = first.done === true;
+      startWriting(worker, writerSpec(this.settings, this.schema, rows));
 
       let bytes = 0;
       for (;;) {
@@ -216,15 +204,13 @@ export class ParquetWasmEncoder implements ParquetEncoder {
         yield chunk;
       }
       finished = true;
-      return { rows: tail.rows, bytes, rowsPerRowGroup: rows, rowGroups: tail.rowGroups };
+      return { rows: tail.rows, bytes, rowsPerRowGroup: rows, rowGroups: tail.rowGroups, writerMemoryBytes };
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      if (!finished) {
-        state.stopped = true;
-        gate.wake();
-        await reader?.cancel().catch(() => undefined);
-        await source.return?.();
-      }
+      state.stopped = true;
+      gate.wake();
+      await worker?.terminate();
+      if (!finished) await source.return?.();
     }
   }
 
@@ -258,9 +244,12 @@ export class ParquetWasmEncoder implements ParquetEncoder {
       footer = footerBytes(last);
     }
     const patched = patchFooter(footer, { jsonPaths: this.settings.jsonPaths, dropKeys: [ARROW_SCHEMA_KEY] });
-    const body = last.subarray(0, last.length - footer.length - 8);
+    const bodyLength = last.length - footer.length - 8;
+    // The patched footer is never longer (same-length type rewrites, a dropped key): write it over the old
+    // one rather than copying the last row group into a new buffer.
+    const tail = patched.length <= footer.length ? replaceFooter(last, bodyLength, patched) : withFooter(last.subarray(0, bodyLength), patched);
     return {
-      chunks: [...lead, withFooter(body, patched)],
+      chunks: [...lead, tail],
       rows: info.numRows,
       rowGroups: info.rowGroups.map((g) => ({ rows: g.numRows, bytes: g.compressedSize ?? g.totalByteSize })),
     };

@@ -25,7 +25,7 @@ import { ConfigError, ErrorCodes } from '../errors.js';
 import { PINOT_CARDINALITY_KEY, PINOT_DATA_TYPE_KEY, PINOT_ENCODING_KEY } from '../sources/pinot/arrow-schema.js';
 import { arrowValueType } from '../sources/pinot/arrow-values.js';
 import type { DataType } from '../sources/pinot/types.js';
-import { containsByte, materializeDictionary, nullData, rewriteUtf8, textsOf, validityOf } from './arrow-data.js';
+import { materializeDictionary, nullData, rewriteUtf8, textsOf, validityOf } from './arrow-data.js';
 import { decimalType, toPlainDecimal, utf8ToDecimalData } from './decimal.js';
 import { JsonShapeError, jsonArrowType, jsonTextPaths, shredJson, type JsonShape } from './json-shredding.js';
 import { ParquetError, ParquetErrorCodes } from './parquet-error.js';
@@ -298,7 +298,10 @@ function mapDecimal(name: string, src: SourceColumn | undefined, index: number, 
     // exponent change; a dictionary is converted once (it is the same object in every batch of a segment).
     const m = mapPlain('STRING', src, index, maxShipped);
     const cache = new WeakMap<Data, Data | undefined>();
-    const plainText = (d: Data): Data | undefined => (containsByte(d, E_UPPER, E_LOWER) ? rewriteUtf8(d as Data<Utf8>, E_UPPER, E_LOWER, toPlainDecimal) : undefined);
+    const plainText = (d: Data): Data | undefined => {
+      const rewritten = rewriteUtf8(d as Data<Utf8>, E_UPPER, E_LOWER, toPlainDecimal);
+      return rewritten === d ? undefined : rewritten;
+    };
     const convert: Converter = (d, firstRow) => {
       if (ArrowTypes.isDictionary(d.type)) {
         const dict = d.dictionary!.data[0]!;

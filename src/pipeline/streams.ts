@@ -4,9 +4,10 @@
  * `stream.pipeline` and `compose` take), and `ParquetTransform` (a Node Transform around it: object-mode
  * batches on the writable side, bytes on the readable side).
  *
- * Backpressure is end to end: the encoder pulls a batch only when parquet-wasm asks for one, which it does
- * only when its last row group was read; the Transform acknowledges a written batch only when the encoder
- * took it, and produces the next row group only after the readable side asked for more.
+ * Backpressure is end to end: the encoder hands parquet-wasm (in its writer thread) a batch only when it asks
+ * for one and its last row group was read, and decodes at most one batch ahead meanwhile; the Transform
+ * acknowledges a written batch only when the encoder took it, and produces the next row group only after
+ * the readable side asked for more.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { RecordBatch, Schema } from 'apache-arrow';

@@ -10,6 +10,8 @@
  * RequestTimeout codes, connection errors (reset, refused, timed out), and the SDK's own transient and
  * throttling classes. That includes a CompleteMultipartUpload answered with 200 and an `<Error>` body: the
  * SDK's S3 middleware turns it into a 503 before the retry step sees it.
+ *
+ * `backoffCeiling` and the abortable `sleep` are shared with the Iceberg REST client and the Iceberg committer.
  */
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 
@@ -63,8 +65,29 @@ export function isRetryableError(err: unknown, depth = 0): boolean {
  * throttled store always gets some rest and clients that failed together do not retry together.
  */
 export function backoffDelay(policy: RetryPolicy, retry: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1));
+  const ceiling = backoffCeiling(policy.baseDelayMs, policy.maxDelayMs, retry);
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/** Capped exponential delay before retry number `retry` (1 = first retry, which waits `baseMs`), no jitter. */
+export function backoffCeiling(baseMs: number, maxMs: number, retry: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, retry - 1));
+}
+
+/** Waits `ms`; rejects with the signal's reason as soon as it aborts, so a stop does not wait out a backoff. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason as Error);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 type RetryStrategyV2 = Extract<NonNullable<S3ClientConfig['retryStrategy']>, { acquireInitialRetryToken: unknown }>;
@@ -126,7 +149,7 @@ export async function withRetries<T>(fn: (attempt: number) => Promise<T>, option
       const outOfTime = Date.now() - started + delayMs > deadlineMs;
       if (!isRetryable(err) || attempt >= policy.maxAttempts || outOfTime) throw err;
       onRetry?.({ attempt, delayMs, error: err });
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await sleep(delayMs);
     }
   }
 }

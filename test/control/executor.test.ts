@@ -90,6 +90,19 @@ describe('Executor on a file state store', () => {
     await store.close();
   });
 
+  /** Queues segment `i` (its download held open after the headers when `stall`), starts executor "a" and waits until the task started. */
+  async function startOne(i: number, o: { stall?: boolean } = {}) {
+    const seg = segments[i]!;
+    if (o.stall === true) server.faults.set(basename(archiveOf(seg)), { stall: true });
+    await addTasks(store, [task(seg.name, i, urlOf(server, seg))]);
+    const events = new ExportEvents();
+    const seen = recordEvents(events, ['task.started', 'task.completed', 'task.failed', 'task.released']);
+    const ex = executor(store, 'a', events);
+    ex.start();
+    await until(() => seen.some((e) => e.name === 'task.started'), 10_000, 'task started');
+    return { ex, seen, name: seg.name };
+  }
+
   it('two executors on one store export every segment exactly once', async () => {
     const gen = new Generator({ store, source: new DeepStoreSegmentSource({ root: deep, workDir: work }), owner: 'gen' });
     const report = await gen.generate(GEN);
@@ -176,14 +189,7 @@ describe('Executor on a file state store', () => {
   });
 
   it('a claim lost mid-export stops the attempt: no file, no checkpoint, the task stays for its new holder', async () => {
-    const name = segments[3]!.name;
-    server.faults.set(basename(archiveOf(segments[3]!)), { stall: true });
-    await addTasks(store, [task(name, 3, urlOf(server, segments[3]!))]);
-    const events = new ExportEvents();
-    const seen = recordEvents(events, ['task.started', 'task.completed', 'task.failed', 'task.released']);
-    const ex = executor(store, 'a', events);
-    ex.start();
-    await until(() => seen.some((e) => e.name === 'task.started'), 10_000, 'task started');
+    const { ex, seen, name } = await startOne(3, { stall: true });
     // Another instance whose clock runs a minute ahead sees the lease expired and takes the claim.
     const skewed = await FileStateStore.open({ dir: stateDir, claimTtlMs: 5000, now: () => Date.now() + 60_000 });
     try {
@@ -206,27 +212,14 @@ describe('Executor on a file state store', () => {
   });
 
   it('shutdown lets an in-flight task finish within the grace period', async () => {
-    const name = segments[0]!.name;
-    await addTasks(store, [task(name, 0, urlOf(server, segments[0]!))]);
-    const events = new ExportEvents();
-    const seen = recordEvents(events, ['task.started', 'task.completed', 'task.released']);
-    const ex = executor(store, 'a', events);
-    ex.start();
-    await until(() => seen.length > 0, 10_000, 'task started');
+    const { ex, seen } = await startOne(0);
     await ex.stop(20_000);
     expect(seen.map((e) => e.name)).toEqual(['task.started', 'task.completed']);
     expect((await store.read(TABLE))!.value.partitions).toEqual({ 0: [[0, 0]] });
   });
 
   it('shutdown past the grace period aborts the task and requeues it without a penalty', async () => {
-    const name = segments[3]!.name;
-    server.faults.set(basename(archiveOf(segments[3]!)), { stall: true });
-    await addTasks(store, [task(name, 3, urlOf(server, segments[3]!))]);
-    const events = new ExportEvents();
-    const seen = recordEvents(events, ['task.started', 'task.completed', 'task.failed', 'task.released']);
-    const ex = executor(store, 'a', events);
-    ex.start();
-    await until(() => seen.length > 0, 10_000, 'task started');
+    const { ex, seen, name } = await startOne(3, { stall: true });
     await ex.stop(100);
     expect(seen.map((e) => e.name)).toEqual(['task.started', 'task.released']);
     expect(seen[1]!.payload).toMatchObject({ reason: 'shutdown' });

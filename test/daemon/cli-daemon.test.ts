@@ -11,7 +11,7 @@ import { FileStateStore } from '../../src/state/file-store.js';
 import { emptyTableState, type TaskRecord } from '../../src/state/records.js';
 import { updateTable } from '../../src/state/store.js';
 import { captureIo } from '../support/cli.js';
-import { lakeFiles, makeDeepStore, serveSegments, until } from './helpers.js';
+import { lakeFiles, makeDeepStore, serveSegments, until, writeTableConfig } from './helpers.js';
 
 const TABLE = 'events_REALTIME';
 
@@ -34,10 +34,7 @@ async function files(overrides: Record<string, unknown> = {}, discoveryRoot = de
   const dir = join(root, `run-${n}`);
   await mkdir(dir, { recursive: true });
   const lake = join(dir, 'lake');
-  await writeFile(join(dir, 'table.json'), JSON.stringify({
-    tableName: TABLE, tableType: 'REALTIME',
-    task: { taskTypeConfigsMap: { DataExportTask: { outputDirURI: lake, bufferTimePeriod: '0m' } } },
-  }));
+  await writeTableConfig(join(dir, 'table.json'), TABLE, { outputDirURI: lake, bufferTimePeriod: '0m' });
   const configFile = join(dir, 'daemon.json');
   await writeFile(configFile, JSON.stringify({
     instanceId: `cli-${n}`, state: { type: 'file', dir: 'state' }, discovery: { root: discoveryRoot }, tables: { files: ['table.json'] },

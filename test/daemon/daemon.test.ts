@@ -13,7 +13,7 @@ import { emptyTableState } from '../../src/state/records.js';
 import { updateTable } from '../../src/state/store.js';
 import { ZkClient } from '../../src/state/zk-client.js';
 import { describeWithZooKeeper, ZooKeeperServer } from '../support/zookeeper.js';
-import { lakeFiles, makeDeepStore, recordEvents, until } from './helpers.js';
+import { fileStateDaemonConfig, lakeFiles, makeDeepStore, recordEvents, until, writeTableConfig } from './helpers.js';
 
 const TABLE = 'events_REALTIME';
 
@@ -37,20 +37,8 @@ async function setup(task: Record<string, string> = {}): Promise<{ config: Daemo
   const lake = join(root, `lake-${n}`);
   const stateDir = join(root, `state-${n}`);
   const tableFile = join(root, `table-${n}.json`);
-  await writeFile(tableFile, JSON.stringify({
-    tableName: TABLE, tableType: 'REALTIME',
-    task: { taskTypeConfigsMap: { DataExportTask: { outputDirURI: lake, bufferTimePeriod: '0m', tableMaxNumTasks: '2', ...task } } },
-  }));
-  const { config } = parseDaemonConfig({
-    instanceId: `daemon-${n}`,
-    state: { type: 'file', dir: stateDir, claimTtlMs: 5000 },
-    discovery: { type: 'deepstore', root: deep },
-    tables: { files: [tableFile] },
-    executor: { concurrency: 2, pollIntervalMs: 50 },
-    retry: { maxAttempts: 2, backoffMs: 50 },
-    workDir: join(root, 'work'),
-    shutdownGraceMs: 5000,
-  });
+  await writeTableConfig(tableFile, TABLE, { outputDirURI: lake, bufferTimePeriod: '0m', tableMaxNumTasks: '2', ...task });
+  const config = fileStateDaemonConfig({ instanceId: `daemon-${n}`, stateDir, deepStore: deep, tableFile, workDir: join(root, 'work') });
   return { config, lake, stateDir };
 }
 

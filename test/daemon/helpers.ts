@@ -1,16 +1,17 @@
 /**
  * Shared by the executor and daemon tests: small generated REALTIME segments in a deep-store layout, a
- * loopback HTTP server that serves them with injected faults (503 first, 404, a stalled body), and readers
- * of what landed in the lake (Parquet footers read back with hyparquet).
+ * loopback HTTP server that serves them with injected faults (503 first, 404, a stalled body), table and
+ * daemon config files, and readers of what landed in the lake (Parquet footers read back with hyparquet).
  */
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parquetMetadata } from 'hyparquet';
 import { generateSegments, type GeneratedSegment } from '../../src/generate/generator.js';
 import type { ExportEventMap, ExportEventName, ExportEvents } from '../../src/control/events.js';
+import { parseDaemonConfig, type DaemonConfig } from '../../src/daemon/daemon-config.js';
 
 export const HOUR = 3_600_000;
 
@@ -141,4 +142,23 @@ export async function until(cond: () => boolean | Promise<boolean>, ms = 10_000,
     if (Date.now() > deadline) throw new Error(`${what} not met within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Writes a REALTIME table config whose `DataExportTask` holds `task` (all values strings, as in Pinot). */
+export async function writeTableConfig(file: string, tableName: string, task: Record<string, string>): Promise<void> {
+  await writeFile(file, JSON.stringify({ tableName, tableType: 'REALTIME', task: { taskTypeConfigsMap: { DataExportTask: task } } }));
+}
+
+/** A daemon on file state and deep-store discovery, polling and retrying fast enough for tests. */
+export function fileStateDaemonConfig(o: { instanceId: string; stateDir: string; deepStore: string; tableFile: string; workDir: string }): DaemonConfig {
+  return parseDaemonConfig({
+    instanceId: o.instanceId,
+    state: { type: 'file', dir: o.stateDir, claimTtlMs: 5000 },
+    discovery: { type: 'deepstore', root: o.deepStore },
+    tables: { files: [o.tableFile] },
+    executor: { concurrency: 2, pollIntervalMs: 50 },
+    retry: { maxAttempts: 2, backoffMs: 50 },
+    workDir: o.workDir,
+    shutdownGraceMs: 5000,
+  }).config;
 }

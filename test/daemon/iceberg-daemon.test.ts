@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { ExportEvents } from '../../src/control/events.js';
 import { Daemon } from '../../src/daemon/daemon.js';
-import { parseDaemonConfig, type DaemonConfig } from '../../src/daemon/daemon-config.js';
+import type { DaemonConfig } from '../../src/daemon/daemon-config.js';
 import { startApi } from '../../src/daemon/http-api.js';
 import { generateSegments, type GeneratedSegment } from '../../src/generate/generator.js';
 import { SUMMARY_KEYS } from '../../src/sinks/iceberg/snapshot.js';
@@ -19,7 +19,7 @@ import { OPENAPI_SPEC_FIXTURE, startIcebergCatalog, type IcebergCatalog } from '
 import {
   ICEBERG_SCHEMA, ICEBERG_TABLE, NS, PINOT_SCHEMA, TABLE, committedNames, icebirdRows, liveDataFiles, segmentRows, snapshotsOf,
 } from '../control/support/iceberg-env.js';
-import { HOUR } from './helpers.js';
+import { fileStateDaemonConfig, HOUR, writeTableConfig } from './helpers.js';
 
 const ROWS = 40;
 
@@ -52,30 +52,14 @@ describeFixtures('Daemon with an iceberg-rest table', OPENAPI_SPEC_FIXTURE, () =
       startMs: Math.floor((Date.now() - 2 * 24 * HOUR) / HOUR) * HOUR,
     });
     const tableFile = join(dir, 'table.json');
-    await writeFile(tableFile, JSON.stringify({
-      tableName: TABLE, tableType: 'REALTIME',
-      task: {
-        taskTypeConfigsMap: {
-          DataExportTask: {
-            'externalTable.target': 'iceberg-rest', 'externalTable.name': `${NS.join('.')}.${ICEBERG_TABLE}`,
-            'catalog.iceberg-rest.uri': catalog.uri, 'catalog.iceberg-rest.rest.client.max-retries': '0',
-            'iceberg.commitThreshold': '3', 'iceberg.maxCommitWaitMs': '3600000',
-            bufferTimePeriod: '0m', tableMaxNumTasks: '10', ...task,
-          },
-        },
-      },
-    }));
-    const stateDir = join(dir, 'state');
-    const { config } = parseDaemonConfig({
-      instanceId: `ice-daemon-${n}`,
-      state: { type: 'file', dir: stateDir, claimTtlMs: 5000 },
-      discovery: { type: 'deepstore', root: deep },
-      tables: { files: [tableFile] },
-      executor: { concurrency: 2, pollIntervalMs: 50 },
-      retry: { maxAttempts: 2, backoffMs: 50 },
-      workDir: join(dir, 'work'),
-      shutdownGraceMs: 5000,
+    await writeTableConfig(tableFile, TABLE, {
+      'externalTable.target': 'iceberg-rest', 'externalTable.name': `${NS.join('.')}.${ICEBERG_TABLE}`,
+      'catalog.iceberg-rest.uri': catalog.uri, 'catalog.iceberg-rest.rest.client.max-retries': '0',
+      'iceberg.commitThreshold': '3', 'iceberg.maxCommitWaitMs': '3600000',
+      bufferTimePeriod: '0m', tableMaxNumTasks: '10', ...task,
     });
+    const stateDir = join(dir, 'state');
+    const config = fileStateDaemonConfig({ instanceId: `ice-daemon-${n}`, stateDir, deepStore: deep, tableFile, workDir: join(dir, 'work') });
     return { config, segments, stateDir };
   }
 

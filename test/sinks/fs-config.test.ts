@@ -1,19 +1,8 @@
 /** Output target config as users write it in task.taskTypeConfigsMap.DataExportTask. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ErrorCodes } from '../../src/errors.js';
 import { LOCAL_PINOT_FS, parseOutputConfig, S3_PINOT_FS, type OutputTarget } from '../../src/sinks/fs-config.js';
 import { clientConfig, parseDuration, parseS3Props } from '../../src/sinks/s3-config.js';
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).code).toBe(ErrorCodes.CONFIG_INVALID);
-    return err as ConfigError;
-  }
-  return expect.fail('expected a ConfigError');
-}
+import { configError } from '../support/errors.js';
 
 function s3(target: OutputTarget) {
   if (target.kind !== 's3') throw new Error(`expected an S3 target, got ${target.kind}`);

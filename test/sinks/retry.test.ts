@@ -1,6 +1,6 @@
 /** Which failures are retried, how long we wait, and when we give up. */
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, backoffRetryStrategy, isRetryableError, withRetries, type RetryPolicy } from '../../src/sinks/retry.js';
+import { backoffCeiling, backoffDelay, backoffRetryStrategy, isRetryableError, sleep, withRetries, type RetryPolicy } from '../../src/sinks/retry.js';
 
 const s3Error = (name: string, status?: number) => Object.assign(new Error(name), { name, $metadata: status === undefined ? {} : { httpStatusCode: status } });
 
@@ -87,5 +87,28 @@ describe('withRetries', () => {
     }, { policy: { maxAttempts: 1000, baseDelayMs: 20, maxDelayMs: 20 }, deadlineMs: 150 })).rejects.toThrow('SlowDown');
     expect(Date.now() - started).toBeLessThan(1000);
     expect(calls).toBeGreaterThan(2);
+  });
+});
+
+describe('backoffCeiling and sleep', () => {
+  it('backoffCeiling doubles from base per retry, no jitter, capped', () => {
+    expect([1, 2, 3, 4, 5, 6].map((n) => backoffCeiling(100, 1000, n))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(backoffCeiling(100, 1000, 0)).toBe(100);
+  });
+
+  it('sleep waits, and rejects with the reason when aborted before or during the wait', async () => {
+    const t0 = Date.now();
+    await sleep(30);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(25);
+
+    const before = new AbortController();
+    before.abort(new Error('stopped before'));
+    await expect(sleep(10_000, before.signal)).rejects.toThrow('stopped before');
+
+    const during = new AbortController();
+    const started = Date.now();
+    setTimeout(() => during.abort(new Error('stopped during')), 20);
+    await expect(sleep(10_000, during.signal)).rejects.toThrow('stopped during');
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCodes, type ErrorContext } from '../../errors.js';
-import { backoffDelay, type RetryPolicy } from '../retry.js';
+import { backoffDelay, sleep, type RetryPolicy } from '../retry.js';
 import { describeFetchError, type AuthProvider, type SignableRequest } from './auth.js';
 import type { CatalogSettings } from './catalog-config.js';
 import { IcebergError, Redactor, safeUri } from './errors.js';
@@ -402,21 +402,6 @@ function redactCause(err: unknown): Error {
   const out = new Error(describeFetchError(err));
   out.name = e?.name ?? 'Error';
   return out;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason as Error);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** RFC 9562 UUIDv7: 48-bit Unix ms, version 7, variant 10, random rest. */

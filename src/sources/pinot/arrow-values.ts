@@ -41,14 +41,13 @@ export function listElementField(dataType: DataType): Field {
  */
 export function presentBlock(dataType: DataType, block: ValueBlock): ValueBlock {
   if ((dataType !== 'BIG_DECIMAL' && dataType !== 'MAP') || block.kind !== 'BYTES') return block;
+  if (dataType === 'BIG_DECIMAL') return { kind: 'BYTES', values: presentBigDecimals(block.values) };
   const { offsets, data } = block.values;
   const n = offsets.length - 1;
   const texts: Uint8Array[] = new Array<Uint8Array>(n);
   let total = 0;
   for (let i = 0; i < n; i++) {
-    const raw = data.subarray(offsets[i]!, offsets[i + 1]!);
-    const text = dataType === 'BIG_DECIMAL' ? bigDecimalToString(decodeBigDecimal(raw)) : decodeMapValue(raw);
-    const bytes = utf8Encoder.encode(text);
+    const bytes = utf8Encoder.encode(decodeMapValue(data.subarray(offsets[i]!, offsets[i + 1]!)));
     texts[i] = bytes;
     total += bytes.length;
   }
@@ -63,20 +62,86 @@ export function presentBlock(dataType: DataType, block: ValueBlock): ValueBlock 
   return { kind: 'BYTES', values: { offsets: outOffsets, data: out } };
 }
 
+/**
+ * BIG_DECIMAL bytes → `bigDecimalToString` text, written as ASCII straight into one buffer. A dictionary of
+ * a metric can hold a million entries, so values whose unscaled part has at most 6 bytes (exact in a double)
+ * skip BigInt and the per-value TextEncoder; longer ones (and malformed ones, for the error) take the
+ * general path. Both produce the same text.
+ */
+function presentBigDecimals(values: VarBytes): VarBytes {
+  const { offsets, data } = values;
+  const n = offsets.length - 1;
+  const outOffsets = new Int32Array(n + 1);
+  let out = new Uint8Array(Math.max(64, n * 12));
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    const from = offsets[i]!;
+    const to = offsets[i + 1]!;
+    const len = to - from;
+    let text: string;
+    if (len >= 3 && len <= 8) {
+      const scale = ((data[from]! << 24) >> 16) | data[from + 1]!;
+      let v = 0;
+      for (let k = from + 2; k < to; k++) v = v * 256 + data[k]!;
+      if (data[from + 2]! & 0x80) v -= 2 ** (8 * (len - 2));
+      text = smallDecimalText(v, scale);
+    } else {
+      text = bigDecimalToString(decodeBigDecimal(data.subarray(from, to)));
+    }
+    if (pos + text.length > out.length) {
+      const grown = new Uint8Array(Math.max(out.length * 2, pos + text.length));
+      grown.set(out.subarray(0, pos));
+      out = grown;
+    }
+    // The text is ASCII (digits, '-', '.', 'E', '+'): one byte per char.
+    for (let k = 0; k < text.length; k++) out[pos++] = text.charCodeAt(k);
+    outOffsets[i + 1] = pos;
+  }
+  return { offsets: outOffsets, data: out.subarray(0, pos) };
+}
+
+/** `bigDecimalToString` of unscaled × 10^−scale for a safe-integer `unscaled`. */
+function smallDecimalText(unscaled: number, scale: number): string {
+  if (scale < 0) return `${unscaled}E+${-scale}`;
+  const negative = unscaled < 0;
+  const digits = String(negative ? -unscaled : unscaled);
+  const sign = negative ? '-' : '';
+  if (scale === 0) return sign + digits;
+  if (digits.length > scale) {
+    const point = digits.length - scale;
+    return sign + digits.slice(0, point) + '.' + digits.slice(point);
+  }
+  return sign + '0.' + '0'.repeat(scale - digits.length) + digits;
+}
+
 /** Values of `block` at positions `ids` (dictionary lookup). */
 export function gather(block: ValueBlock, ids: Int32Array): ValueBlock {
   switch (block.kind) {
-    case 'INT': return { kind: 'INT', values: gatherTyped(block.values, ids, new Int32Array(ids.length)) };
-    case 'LONG': return { kind: 'LONG', values: gatherTyped(block.values, ids, new BigInt64Array(ids.length)) };
-    case 'FLOAT': return { kind: 'FLOAT', values: gatherTyped(block.values, ids, new Float32Array(ids.length)) };
-    case 'DOUBLE': return { kind: 'DOUBLE', values: gatherTyped(block.values, ids, new Float64Array(ids.length)) };
+    case 'INT': return { kind: 'INT', values: new Int32Array(gatherWords(block.values, 1, ids)) };
+    case 'LONG': return { kind: 'LONG', values: new BigInt64Array(gatherWords(block.values, 2, ids)) };
+    case 'FLOAT': return { kind: 'FLOAT', values: new Float32Array(gatherWords(block.values, 1, ids)) };
+    case 'DOUBLE': return { kind: 'DOUBLE', values: new Float64Array(gatherWords(block.values, 2, ids)) };
     case 'BYTES': return { kind: 'BYTES', values: gatherVarBytes(block.values, ids) };
   }
 }
 
-function gatherTyped<T extends Int32Array | BigInt64Array | Float32Array | Float64Array>(src: T, ids: Int32Array, out: T): T {
-  for (let i = 0; i < ids.length; i++) out[i] = src[ids[i]!]!;
-  return out;
+/**
+ * Gathers fixed-width values as 32-bit words: one monomorphic loop for every numeric type, no BigInt
+ * allocated per LONG, and float bits (NaN payloads included) copied exactly.
+ */
+function gatherWords(src: Int32Array | BigInt64Array | Float32Array | Float64Array, words: 1 | 2, ids: Int32Array): ArrayBuffer {
+  const from = new Int32Array(src.buffer, src.byteOffset, src.length * words);
+  const out = new Int32Array(ids.length * words);
+  if (words === 1) {
+    for (let i = 0; i < ids.length; i++) out[i] = from[ids[i]!]!;
+  } else {
+    for (let i = 0, o = 0; i < ids.length; i++, o += 2) {
+      const k = ids[i]! * 2;
+      out[o] = from[k]!;
+      out[o + 1] = from[k + 1]!;
+    }
+  }
+  return out.buffer;
 }
 
 function gatherVarBytes(src: VarBytes, ids: Int32Array): VarBytes {

@@ -1,21 +1,13 @@
 /** OAuth2 client credentials, static bearer and Basic auth against a loopback token endpoint and catalog. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../../src/errors.js';
 import { jwtExpiry, OAuth2Auth, type SignableRequest } from '../../../src/sinks/iceberg/auth.js';
 import { parseCatalogSettings } from '../../../src/sinks/iceberg/catalog-config.js';
 import { IcebergError } from '../../../src/sinks/iceberg/errors.js';
 import { IcebergRestClient } from '../../../src/sinks/iceberg/rest-client.js';
-import { errorModel, sendJson, startLoopback, type Handler, type Loopback } from './loopback-http.js';
+import { errorModel, loopbackServers, sendJson } from './loopback-http.js';
 
-const servers: Loopback[] = [];
-afterEach(async () => {
-  while (servers.length > 0) await servers.pop()!.close();
-});
-async function serve(handler: Handler): Promise<Loopback> {
-  const s = await startLoopback(handler);
-  servers.push(s);
-  return s;
-}
+const serve = loopbackServers();
 
 function jwt(expSeconds: number): string {
   const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');

@@ -1,20 +1,9 @@
 /** catalog.iceberg-rest.* keys → CatalogSettings; every error names the full key and hides secrets. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ErrorCodes } from '../../../src/errors.js';
 import { catalogProperties, defaultSigningName, parseCatalogSettings } from '../../../src/sinks/iceberg/catalog-config.js';
+import { configError } from '../../support/errors.js';
 
 const NO_ENV = { env: {} };
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).code).toBe(ErrorCodes.CONFIG_INVALID);
-    return err as ConfigError;
-  }
-  return expect.fail('expected a ConfigError');
-}
 
 describe('catalog settings', () => {
   it('takes the catalog.iceberg-rest.* keys of a task config', () => {

@@ -1,6 +1,6 @@
 /** Vended S3 credentials: selection by path, static overrides, refresh before expiry, use by the S3 client. */
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../../src/errors.js';
 import { parseCatalogSettings } from '../../../src/sinks/iceberg/catalog-config.js';
 import {
@@ -8,12 +8,9 @@ import {
 } from '../../../src/sinks/iceberg/credentials.js';
 import { IcebergError } from '../../../src/sinks/iceberg/errors.js';
 import { IcebergRestClient } from '../../../src/sinks/iceberg/rest-client.js';
-import { metadataText, sendJson, startLoopback, type Loopback } from './loopback-http.js';
+import { loopbackServers, metadataText, sendJson } from './loopback-http.js';
 
-const servers: Loopback[] = [];
-afterEach(async () => {
-  while (servers.length > 0) await servers.pop()!.close();
-});
+const serve = loopbackServers();
 
 const vendedConfig = (n: number, expiresAt: number): Record<string, string> => ({
   's3.access-key-id': `AK${n}`, 's3.secret-access-key': `SK${n}-secret`, 's3.session-token': `ST${n}`,
@@ -125,7 +122,7 @@ describe('through the catalog and the S3 client', () => {
   it('reloads via LoadTable, or via …/credentials when advertised', async () => {
     for (const advertised of [false, true]) {
       let n = 0;
-      const server = await startLoopback((req, res) => {
+      const server = await serve((req, res) => {
         if (req.path.endsWith('/v1/config')) {
           return sendJson(res, 200, JSON.stringify({ defaults: {}, overrides: {}, ...(advertised ? { endpoints: [
             'GET /v1/{prefix}/namespaces/{namespace}/tables/{table}', 'POST /v1/{prefix}/namespaces/{namespace}/tables/{table}',
@@ -136,7 +133,6 @@ describe('through the catalog and the S3 client', () => {
         if (req.path.endsWith('/credentials')) return sendJson(res, 200, JSON.stringify(creds));
         return sendJson(res, 200, `{"metadata-location":"x","metadata":${metadataText()},"config":{},"storage-credentials":${JSON.stringify(creds['storage-credentials'])}}`);
       });
-      servers.push(server);
       const client = new IcebergRestClient(parseCatalogSettings({ uri: server.url }, { env: {} }));
       const ident = { namespace: ['db'], name: 't' };
       const loaded = await client.loadTable(ident);
@@ -153,11 +149,10 @@ describe('through the catalog and the S3 client', () => {
   });
 
   it('the S3 client signs uploads with the vended key and session token', async () => {
-    const s3 = await startLoopback((_req, res) => {
+    const s3 = await serve((_req, res) => {
       res.writeHead(200, { etag: '"abc"' });
       res.end();
     });
-    servers.push(s3);
     const future = Date.now() + 3_600_000;
     const p = new VendedCredentialsProvider({ path: 's3://bucket/t', initial: { config: vendedConfig(7, future), storageCredentials: [] }, reload: async () => expect.fail('no reload expected') });
     const client = new S3Client({ region: 'us-east-1', endpoint: s3.url, forcePathStyle: true, credentials: p.provider });

@@ -1,6 +1,7 @@
 /** A tiny node:http server on 127.0.0.1 that records every request (raw path, headers, exact body). */
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
 
 export interface Recorded {
   method: string;
@@ -48,6 +49,22 @@ export async function startLoopback(handler: Handler): Promise<Loopback> {
       server.closeAllConnections();
       server.close(() => resolve());
     }),
+  };
+}
+
+/**
+ * For a test file: returns a `serve` that starts a loopback server and registers it to be closed after each
+ * test. Closing one early in a test is fine; the second close is a no-op.
+ */
+export function loopbackServers(): (handler: Handler) => Promise<Loopback> {
+  const servers: Loopback[] = [];
+  afterEach(async () => {
+    while (servers.length > 0) await servers.pop()!.close();
+  });
+  return async (handler) => {
+    const s = await startLoopback(handler);
+    servers.push(s);
+    return s;
   };
 }
 

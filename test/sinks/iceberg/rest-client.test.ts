@@ -1,24 +1,15 @@
 /** IcebergRestClient against small loopback servers: config merge, lossless bodies, retries, error mapping. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../../src/errors.js';
 import { parseCatalogSettings } from '../../../src/sinks/iceberg/catalog-config.js';
 import { IcebergError } from '../../../src/sinks/iceberg/errors.js';
 import { IcebergRestClient, uuidv7, type RestClientOptions } from '../../../src/sinks/iceberg/rest-client.js';
-import { errorModel, metadataText, sendJson, startLoopback, type Handler, type Loopback } from './loopback-http.js';
+import { errorModel, loopbackServers, metadataText, sendJson, type Loopback } from './loopback-http.js';
 
 const PARENT = '9158179788527662767';
 const NEW_ID = '6458828015811002920';
 
-const servers: Loopback[] = [];
-afterEach(async () => {
-  while (servers.length > 0) await servers.pop()!.close();
-});
-
-async function serve(handler: Handler): Promise<Loopback> {
-  const s = await startLoopback(handler);
-  servers.push(s);
-  return s;
-}
+const serve = loopbackServers();
 
 const FAST: RestClientOptions = { backoff: { baseDelayMs: 1, maxDelayMs: 5 } };
 
@@ -188,7 +179,6 @@ describe('retries', () => {
     const c = client(server, { 'rest.client.max-retries': '1' });
     await c.loadConfig();
     await server.close();
-    servers.pop();
     const commit = await rejection(c.commitTable(T, { requirements: [], updates: [] }));
     expect(commit.code).toBe(ErrorCodes.ICEBERG_COMMIT_STATE_UNKNOWN);
     const load = await rejection(c.loadTable(T));

@@ -4,11 +4,11 @@
  * we drive @smithy/signature-v4 cannot hide behind the same library on both sides.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseCatalogSettings } from '../../../src/sinks/iceberg/catalog-config.js';
 import { IcebergRestClient } from '../../../src/sinks/iceberg/rest-client.js';
 import { EMPTY_SHA256 } from '../../../src/sinks/iceberg/sigv4.js';
-import { metadataText, sendJson, startLoopback, type Loopback, type Recorded } from './loopback-http.js';
+import { loopbackServers, metadataText, sendJson, type Recorded } from './loopback-http.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 const hmac = (key: string | Buffer, s: string) => createHmac('sha256', key).update(s, 'utf8').digest();
@@ -48,20 +48,16 @@ describe('the independent verifier', () => {
   });
 });
 
-const servers: Loopback[] = [];
-afterEach(async () => {
-  while (servers.length > 0) await servers.pop()!.close();
-});
+const serve = loopbackServers();
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
 const S3T_PREFIX = 'arn%3Aaws%3As3tables%3Aus-east-1%3A111122223333%3Abucket%2Fmy-bucket';
 
 async function signedCatalog(extra: Record<string, string> = {}) {
-  const server = await startLoopback((req, res) => {
+  const server = await serve((req, res) => {
     if (req.path.endsWith('/v1/config')) return sendJson(res, 200, JSON.stringify({ defaults: {}, overrides: { prefix: S3T_PREFIX } }));
     return sendJson(res, 200, `{"metadata-location":"x","metadata":${metadataText()}}`);
   });
-  servers.push(server);
   const settings = parseCatalogSettings({
     uri: `${server.url}/iceberg`, 'rest.sigv4-enabled': 'true', 'rest.signing-name': 's3tables', 'rest.signing-region': 'us-east-1',
     'rest.access-key-id': 'AKIDEXAMPLE', 'rest.secret-access-key': SECRET, 'rest.session-token': 'session-token-xyz',
