@@ -6,7 +6,8 @@
  * - First use: `/v1/config` + LoadTable (vended credentials). Refused up front, naming the table and column:
  *   a partitioned table, a non-Parquet default format, a format version other than 2, a required column the
  *   segment cannot fill, a type the segment cannot write (schema.ts `planIcebergWrite`).
- * - The file: field ids from the table schema on every element, MICROS timestamps, decimals per
+ * - The file: field ids from the table schema on every element, MICROS timestamps (UTC-adjusted for
+ *   `timestamptz`, not for `timestamp`), JSON struct columns in the table's shape, decimals per
  *   fileFormat.parquet.decimal.*, named `<segment>-<hash>.parquet` where the hash covers the segment CRC, the
  *   table (uuid, schema id) and the Parquet settings — never a commit — so a takeover rewrites the same object.
  * - Storage: our S3 sink with the catalog's (vended, refreshed) credentials for s3:// locations, the local
@@ -17,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCodes, ExporterError } from '../errors.js';
+import { unknownJsonKeyHandler } from '../pipeline/json-unknown-keys.js';
 import type { ParquetOptions } from '../pipeline/parquet-options.js';
 import { FILE_METADATA_KEYS, segmentFileMetadata, segmentToParquet } from '../pipeline/segment-export.js';
 import { CREATED_BY } from '../pipeline/version.js';
@@ -143,6 +145,13 @@ export class IcebergTarget implements ExportTarget {
     const tail = new TailKeeper();
     const bytes = segmentToParquet(reader, {
       parquet: this.o.parquet, target: 'iceberg', tableSchema: plan.tableSchema, fieldIds: plan.fieldIds, signal: ctx.signal,
+      // Struct columns take the table's shape, not one inferred from the values; keys it lacks per unknownKeysBehavior.
+      jsonShapes: plan.jsonShapes,
+      onUnknownJsonKey: unknownJsonKeyHandler({
+        behavior: plan.jsonUnknownKeys, warn: (m) => ctx.warn(m), code: ErrorCodes.ICEBERG_SCHEMA_MISMATCH, context: { table: label }, owner: `Iceberg table ${label}`,
+      }),
+      timestampWithoutZone: plan.timestampWithoutZone,
+      // As Java writers do: readers map field ids to names with it.
       keyValueMetadata: new Map([['iceberg.schema', icebergSchemaJson(tableViewFromMetadata(md, label).schema)]]),
       onWarning: (m) => ctx.warn(m),
     });
@@ -196,6 +205,7 @@ export class IcebergTarget implements ExportTarget {
       return planIcebergWrite(view, columns, {
         ...(this.o.parquet.jsonMaxDepth === undefined ? {} : { jsonMaxDepth: this.o.parquet.jsonMaxDepth }),
         ...(this.o.parquet.decimal === undefined ? {} : { decimal: this.o.parquet.decimal }),
+        ...(this.o.parquet.jsonUnknownKeys === undefined ? {} : { jsonUnknownKeys: this.o.parquet.jsonUnknownKeys }),
       });
     } catch (err) {
       throw err instanceof ExporterError ? err.addContext({ segment: reader.name }) : err;

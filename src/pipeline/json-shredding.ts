@@ -151,11 +151,27 @@ export function jsonTextPaths(shape: JsonShape, base: readonly string[]): string
 
 class ShapeMismatch extends Error {}
 
+/** A key of a JSON object that the struct shape at `path` (members below the column; `element` for list elements) lacks. */
+export interface UnknownJsonKey {
+  path: readonly string[];
+  key: string;
+  /** Row within the texts given to shredJson. */
+  row: number;
+}
+
+/** Called for every unknown key; returning drops the key, throwing aborts the conversion with that error. */
+export type UnknownJsonKeyHandler = (unknown: UnknownJsonKey) => void;
+
+interface ShredContext {
+  row: number;
+  onUnknownKey: UnknownJsonKeyHandler | undefined;
+}
+
 function expectKind(ok: boolean, value: unknown, shape: JsonShape): void {
   if (!ok) throw new ShapeMismatch(`${stringify(value) ?? String(value)} is not ${shape.kind}`);
 }
 
-function toArrowValue(value: unknown, shape: JsonShape): unknown {
+function toArrowValue(value: unknown, shape: JsonShape, ctx: ShredContext, path: readonly string[]): unknown {
   if (value === null || value === undefined) return null;
   switch (shape.kind) {
     case 'json': case 'null': return stringify(value) ?? null;
@@ -168,38 +184,58 @@ function toArrowValue(value: unknown, shape: JsonShape): unknown {
       return n;
     }
     case 'double': expectKind(isLosslessNumber(value), value, shape); return Number((value as LosslessNumber).value);
-    case 'list': expectKind(Array.isArray(value), value, shape); return (value as unknown[]).map((e) => toArrowValue(e, shape.element));
+    case 'list': {
+      expectKind(Array.isArray(value), value, shape);
+      const elementPath = [...path, 'element'];
+      return (value as unknown[]).map((e) => toArrowValue(e, shape.element, ctx, elementPath));
+    }
     case 'struct': {
       expectKind(isObject(value), value, shape);
       const obj = value as Record<string, unknown>;
       const out: Record<string, unknown> = {};
-      for (const [k, s] of shape.fields) out[k] = Object.hasOwn(obj, k) ? toArrowValue(obj[k], s) : null;
-      for (const k of Object.keys(obj)) expectKind(shape.fields.has(k), value, shape);
+      for (const [k, s] of shape.fields) out[k] = Object.hasOwn(obj, k) ? toArrowValue(obj[k], s, ctx, [...path, k]) : null;
+      for (const k of Object.keys(obj)) {
+        if (shape.fields.has(k)) continue;
+        if (ctx.onUnknownKey === undefined) throw new ShapeMismatch(`${stringify(value) ?? String(value)} has key ${JSON.stringify(k)}, which the struct lacks`);
+        ctx.onUnknownKey({ path, key: k, row: ctx.row });
+      }
       return out;
     }
   }
 }
 
 /**
- * JSON texts (null for null rows) → Arrow Data of `jsonArrowType(shape)`. The shape must come from
- * JsonShapeInference over (at least) these values; a value it cannot hold throws JsonShapeError.
+ * JSON texts (null for null rows) → Arrow Data of `jsonArrowType(shape)`. The shape comes from
+ * JsonShapeInference over (at least) these values, or from a table schema; a value it cannot hold throws
+ * JsonShapeError. Object keys the shape lacks go to `onUnknownKey` when given (and are dropped if it returns),
+ * else they are such a value.
  */
-export function shredJson(texts: readonly (string | null)[], shape: JsonShape): Data {
+export function shredJson(texts: readonly (string | null)[], shape: JsonShape, onUnknownKey?: UnknownJsonKeyHandler): Data {
   const type = jsonArrowType(shape);
+  const ctx: ShredContext = { row: 0, onUnknownKey };
   const values = texts.map((t, row) => {
     if (t === null) return null;
+    let value: unknown;
     try {
-      return toArrowValue(parseJson(t), shape);
+      value = parseJson(t);
     } catch (err) {
-      throw new JsonShapeError(row, t, err instanceof ShapeMismatch ? err.message : `not JSON (${(err as Error).message})`);
+      throw new JsonShapeError(row, t, `not JSON (${(err as Error).message})`);
+    }
+    ctx.row = row;
+    try {
+      return toArrowValue(value, shape, ctx, []);
+    } catch (err) {
+      // Only shape mismatches are ours to describe; the handler's own errors (fail) pass through.
+      if (err instanceof ShapeMismatch) throw new JsonShapeError(row, t, err.message);
+      throw err;
     }
   });
   return vectorFromArray(values as never[], type).data[0]!;
 }
 
-/** A value that does not fit the inferred shape (the shape came from other values than these). */
+/** A value that does not fit the shape (the shape came from other values than these, or from a table schema). */
 export class JsonShapeError extends Error {
   constructor(readonly row: number, readonly text: string, readonly reason: string) {
-    super(`JSON value at row ${row} does not fit the inferred shape: ${reason}`);
+    super(`JSON value at row ${row} does not fit the shape: ${reason}`);
   }
 }

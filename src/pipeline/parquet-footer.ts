@@ -14,12 +14,9 @@
  * It also reads back row counts so the encoder can check that every row it sent was written.
  */
 import { ParquetError, ParquetErrorCodes } from './parquet-error.js';
+import { CT, CompactReader } from './thrift-compact.js';
 
 const MAGIC = [0x50, 0x41, 0x52, 0x31]; // "PAR1"
-
-const CT = {
-  STOP: 0, TRUE: 1, FALSE: 2, BYTE: 3, I16: 4, I32: 5, I64: 6, DOUBLE: 7, BINARY: 8, LIST: 9, SET: 10, MAP: 11, STRUCT: 12,
-} as const;
 
 export interface SchemaNode {
   /** Path below the root (the root itself is not listed). */
@@ -51,104 +48,6 @@ export interface FooterInfo {
   schema: SchemaNode[];
   /** Where key_value_metadata's list starts and ends, and each entry's byte range and key. */
   keyValueList?: { start: number; end: number; entries: { start: number; end: number; key: string }[] };
-}
-
-class CompactReader {
-  pos = 0;
-  private readonly text = new TextDecoder();
-  constructor(readonly bytes: Uint8Array) {}
-
-  byte(): number {
-    if (this.pos >= this.bytes.length) throw new RangeError('footer ends early');
-    return this.bytes[this.pos++]!;
-  }
-
-  /** Unsigned varint; exact up to 2^53. */
-  varint(): number {
-    let result = 0;
-    let mul = 1;
-    for (;;) {
-      const b = this.byte();
-      result += (b & 0x7f) * mul;
-      if ((b & 0x80) === 0) return result;
-      mul *= 128;
-    }
-  }
-
-  zigzag(): number {
-    const n = this.varint();
-    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
-  }
-
-  binary(): Uint8Array {
-    const len = this.varint();
-    if (this.pos + len > this.bytes.length) throw new RangeError('footer ends early');
-    const b = this.bytes.subarray(this.pos, this.pos + len);
-    this.pos += len;
-    return b;
-  }
-
-  string(): string {
-    return this.text.decode(this.binary());
-  }
-
-  /** Next field header of a struct; undefined at STOP. */
-  field(lastId: number): { id: number; type: number } | undefined {
-    const b = this.byte();
-    if (b === CT.STOP) return undefined;
-    const type = b & 0x0f;
-    const delta = b >> 4;
-    return { id: delta === 0 ? this.zigzag() : lastId + delta, type };
-  }
-
-  listHeader(): { size: number; type: number } {
-    const b = this.byte();
-    const size = b >> 4;
-    return { size: size === 15 ? this.varint() : size, type: b & 0x0f };
-  }
-
-  skip(type: number, inList = false): void {
-    switch (type) {
-      case CT.TRUE: case CT.FALSE: if (inList) this.pos++; return;
-      case CT.BYTE: this.pos++; return;
-      case CT.I16: case CT.I32: case CT.I64: this.varint(); return;
-      case CT.DOUBLE: this.pos += 8; return;
-      case CT.BINARY: this.binary(); return;
-      case CT.LIST: case CT.SET: {
-        const { size, type: t } = this.listHeader();
-        for (let i = 0; i < size; i++) this.skip(t, true);
-        return;
-      }
-      case CT.MAP: {
-        const size = this.varint();
-        if (size === 0) return;
-        const kv = this.byte();
-        for (let i = 0; i < size; i++) {
-          this.skip(kv >> 4, true);
-          this.skip(kv & 0x0f, true);
-        }
-        return;
-      }
-      case CT.STRUCT: this.struct(() => false); return;
-      default: throw new RangeError(`unknown thrift compact type ${type}`);
-    }
-  }
-
-  /** Reads a struct; `onField` handles a field (returns true) or leaves it to be skipped. */
-  struct(onField: (id: number, type: number) => boolean): void {
-    let last = 0;
-    for (;;) {
-      const f = this.field(last);
-      if (!f) return;
-      last = f.id;
-      if (!onField(f.id, f.type)) this.skip(f.type);
-    }
-  }
-
-  list(each: (i: number, type: number) => void): void {
-    const { size, type } = this.listHeader();
-    for (let i = 0; i < size; i++) each(i, type);
-  }
 }
 
 function schemaElement(r: CompactReader): { name: string; numChildren: number; node: Omit<SchemaNode, 'path' | 'numChildren'> } {

@@ -9,6 +9,15 @@ import { ConfigError, ErrorCodes } from '../errors.js';
 export const PARQUET_CODECS = ['SNAPPY', 'GZIP', 'ZSTD', 'UNCOMPRESSED'] as const;
 export type ParquetCodec = (typeof PARQUET_CODECS)[number];
 
+/** What to do with a JSON key that a prescribed (table-schema) struct shape lacks. */
+export const JSON_UNKNOWN_KEYS_BEHAVIORS = ['warn', 'fail'] as const;
+export type JsonUnknownKeysBehavior = (typeof JSON_UNKNOWN_KEYS_BEHAVIORS)[number];
+/**
+ * `fail`: a key the table's struct lacks would otherwise be dropped, i.e. data lost without anyone deciding
+ * so; `warn` is the explicit opt-in to that loss.
+ */
+export const DEFAULT_JSON_UNKNOWN_KEYS: JsonUnknownKeysBehavior = 'fail';
+
 export interface DecimalSpec {
   /** Total digits, 1–38 (Decimal128). */
   precision: number;
@@ -25,6 +34,11 @@ export interface ParquetOptions {
   enableDictionary: boolean;
   /** Unset: JSON columns stay strings (JSON logical type). Set: shredded into groups up to this depth. */
   jsonMaxDepth?: number;
+  /**
+   * JSON keys a prescribed struct shape (an Iceberg struct column) lacks: `warn` logs and drops them, `fail`
+   * aborts the file. Unset: DEFAULT_JSON_UNKNOWN_KEYS. Shapes inferred from the segment hold every key.
+   */
+  jsonUnknownKeys?: JsonUnknownKeysBehavior;
   /** Unset: BIG_DECIMAL is a lossless plain decimal string. Set: DECIMAL(P,S). */
   decimal?: DecimalSpec;
 }
@@ -36,6 +50,7 @@ export const PARQUET_KEYS = {
   pageSizeBytes: 'fileFormat.parquet.pageSizeBytes',
   enableDictionary: 'fileFormat.parquet.enableDictionary',
   jsonMaxDepth: 'fileFormat.parquet.json.maxDepth',
+  jsonUnknownKeys: 'fileFormat.parquet.json.unknownKeysBehavior',
   decimalPrecision: 'fileFormat.parquet.decimal.precision',
   decimalScale: 'fileFormat.parquet.decimal.scale',
 } as const;
@@ -84,7 +99,8 @@ function textOf(config: Readonly<Record<string, unknown>>, key: string): string 
 
 /**
  * Parses the Parquet keys of a DataExportTask config map. Missing keys take the defaults (SNAPPY, 128 MiB row
- * groups, 1 MiB pages, dictionaries on, JSON as strings, BIG_DECIMAL as strings).
+ * groups, 1 MiB pages, dictionaries on, JSON as strings, BIG_DECIMAL as strings; unknown JSON keys of a
+ * prescribed struct fail — left unset so existing option sets, and the file names hashed from them, stay as they were).
  */
 export function parseParquetOptions(config: Readonly<Record<string, string>>): ParquetOptions {
   const known = new Set<string>(Object.values(PARQUET_KEYS));
@@ -121,6 +137,12 @@ export function parseParquetOptions(config: Readonly<Record<string, string>>): P
   }
   const depth = textOf(config, PARQUET_KEYS.jsonMaxDepth);
   if (depth !== undefined) options.jsonMaxDepth = integerIn(PARQUET_KEYS.jsonMaxDepth, depth, 1, MAX_JSON_DEPTH, 'a depth');
+  const unknownKeys = textOf(config, PARQUET_KEYS.jsonUnknownKeys);
+  if (unknownKeys !== undefined) {
+    const v = unknownKeys.trim().toLowerCase();
+    if (!(JSON_UNKNOWN_KEYS_BEHAVIORS as readonly string[]).includes(v)) throw invalid(PARQUET_KEYS.jsonUnknownKeys, unknownKeys, JSON_UNKNOWN_KEYS_BEHAVIORS.join(', '));
+    options.jsonUnknownKeys = v as JsonUnknownKeysBehavior;
+  }
   options.decimal = parseDecimal(config);
   if (options.decimal === undefined) delete options.decimal;
   if (options.jsonMaxDepth === undefined) delete options.jsonMaxDepth;

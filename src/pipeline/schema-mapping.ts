@@ -6,6 +6,7 @@
  * | INT / LONG / FLOAT / DOUBLE         | Int32 / Int64 / Float32 / Float64      | INT32 / INT64 / FLOAT / DOUBLE          |
  * | BOOLEAN                             | Bool                                   | BOOLEAN                                 |
  * | TIMESTAMP (Timestamp ms UTC)        | Timestamp(ms, UTC); (µs, UTC) Iceberg  | INT64 TIMESTAMP(MILLIS|MICROS, UTC)     |
+ * | TIMESTAMP in timestampWithoutZone   | Timestamp(ms; µs Iceberg), no zone     | INT64 TIMESTAMP(…), not UTC-adjusted    |
  * | STRING                              | Utf8 or Dictionary<Int32, Utf8>        | BYTE_ARRAY STRING                       |
  * | JSON, MAP (Utf8 JSON text)          | Utf8; Struct/List when json.maxDepth   | BYTE_ARRAY JSON (footer patch); groups  |
  * | BYTES                               | Binary or Dictionary<Int32, Binary>    | BYTE_ARRAY                              |
@@ -28,6 +29,7 @@ import type { DataType } from '../sources/pinot/types.js';
 import { materializeDictionary, nullData, rewriteUtf8, textsOf, validityOf } from './arrow-data.js';
 import { decimalType, toPlainDecimal, utf8ToDecimalData } from './decimal.js';
 import { JsonShapeError, jsonArrowType, jsonTextPaths, shredJson, type JsonShape } from './json-shredding.js';
+import { unknownJsonKeyHandler, type ColumnUnknownJsonKeyHandler } from './json-unknown-keys.js';
 import { ParquetError, ParquetErrorCodes } from './parquet-error.js';
 import { PARQUET_KEYS, type ParquetOptions } from './parquet-options.js';
 import type { TableSchema } from './table-schema.js';
@@ -42,14 +44,25 @@ export type FieldIdResolver = (path: readonly string[]) => number | undefined;
 
 export interface SchemaMappingOptions {
   parquet: Pick<ParquetOptions, 'enableDictionary' | 'jsonMaxDepth' | 'decimal'>;
-  /** MICROS for Iceberg (`timestamptz`), MILLIS (Pinot's unit) otherwise. */
+  /** MICROS for Iceberg (`timestamp`, `timestamptz`), MILLIS (Pinot's unit) otherwise. */
   timestampUnit?: 'MILLIS' | 'MICROS';
+  /**
+   * TIMESTAMP columns written without a zone (Arrow timezone null → Parquet isAdjustedToUTC=false), as an
+   * Iceberg `timestamp` column wants; the others are UTC-adjusted (`timestamptz`).
+   */
+  timestampWithoutZone?: readonly string[];
   /** The table's current Pinot schema; the output follows it when given. */
   tableSchema?: TableSchema;
   /** When given, every field (list elements and struct members too) must get an id. */
   fieldIds?: FieldIdResolver;
-  /** Inferred shapes of the JSON columns (required for JSON columns when json.maxDepth is set). */
+  /** Shapes of the JSON columns, inferred or the table's (required for JSON columns when json.maxDepth is set). */
   jsonShapes?: ReadonlyMap<string, JsonShape>;
+  /**
+   * JSON object keys a struct shape lacks (only a table's shape can lack one): dropped when this returns.
+   * Default: fail with PARQUET_SCHEMA_MISMATCH. The row counts from the first row converted. The Parquet
+   * stage's default follows `parquet.jsonUnknownKeys`.
+   */
+  onUnknownJsonKey?: ColumnUnknownJsonKeyHandler;
   /**
    * Dictionary columns whose dictionary has more entries than this (per `pinot.cardinality`) are sent to the
    * writer as plain values, because every batch carries its whole dictionary into wasm memory. Measured on a
@@ -241,8 +254,9 @@ function mapValue(
       if (src?.dataType === 'INT') return plain(new Int64(), (d) => widen(d, new Int64(), (v) => BigInt(v as number)));
       return plain(new Int64());
     case 'TIMESTAMP': {
-      if (options.timestampUnit !== 'MICROS') return plain(new TimestampMillisecond('UTC'), retype(new TimestampMillisecond('UTC')));
-      const type = new TimestampMicrosecond('UTC');
+      const zone = options.timestampWithoutZone?.includes(name) ? null : 'UTC';
+      if (options.timestampUnit !== 'MICROS') return plain(new TimestampMillisecond(zone), retype(new TimestampMillisecond(zone)));
+      const type = new TimestampMicrosecond(zone);
       return plain(type, (d) => widen(d, type, (v) => (v as bigint) * 1000n));
     }
     case 'BIG_DECIMAL':
@@ -252,11 +266,11 @@ function mapValue(
       if (dataType === 'JSON' && depth !== undefined && src && !element) {
         const shape = options.jsonShapes?.get(name);
         if (!shape) {
-          throw new ConfigError(ErrorCodes.USAGE, `${PARQUET_KEYS.jsonMaxDepth} is set but no inferred shape was given for JSON column ${name} (segmentToParquet infers them)`, {
+          throw new ConfigError(ErrorCodes.USAGE, `${PARQUET_KEYS.jsonMaxDepth} is set but no shape was given for JSON column ${name} (segmentToParquet infers them)`, {
             context: { column: name },
           });
         }
-        if (shape.kind !== 'json') return mapShredded(name, shape);
+        if (shape.kind !== 'json') return mapShredded(name, shape, options.onUnknownJsonKey ?? unknownJsonKeyHandler());
       }
       const m = mapPlain('STRING', src, index, maxShipped);
       return { ...m, jsonPaths: [[name]] };
@@ -337,14 +351,14 @@ function withDictionary(d: Data, dictionary: Data): Data {
   });
 }
 
-function mapShredded(name: string, shape: JsonShape): Mapped {
+function mapShredded(name: string, shape: JsonShape, onUnknownKey: ColumnUnknownJsonKeyHandler): Mapped {
   const type = jsonArrowType(shape);
   const convert: Converter = (d, firstRow) => {
     try {
-      return shredJson(textsOf(d), shape);
+      return shredJson(textsOf(d), shape, (u) => onUnknownKey({ ...u, column: name, row: firstRow + u.row }));
     } catch (err) {
       if (!(err instanceof JsonShapeError)) throw err;
-      throw new ParquetError(ParquetErrorCodes.PARQUET_SCHEMA_MISMATCH, `JSON value ${err.text} of column ${name} does not fit the inferred shape: ${err.reason}`, {
+      throw new ParquetError(ParquetErrorCodes.PARQUET_SCHEMA_MISMATCH, `JSON value ${err.text} of column ${name} does not fit its shape: ${err.reason}`, {
         context: { column: name, row: firstRow + err.row },
       });
     }

@@ -1,7 +1,8 @@
 /**
  * One Pinot segment → one Parquet file: what the convert command and the export executor run. Adds what only
  * the segment knows to the batch-level stage (streams.ts): the file's key-value metadata, the bytes per row
- * that size the row groups, a first pass over the JSON columns when json.maxDepth shreds them, and reading
+ * that size the row groups, a first pass over the JSON columns when json.maxDepth shreds them (unless the
+ * caller gives their shapes, e.g. from an Iceberg table's structs), and reading
  * only the columns the file will hold.
  */
 import { DataType as ArrowTypes } from 'apache-arrow';
@@ -28,7 +29,7 @@ export const FILE_METADATA_KEYS = {
   schema: 'pinot.schema',
 } as const;
 
-export type SegmentToParquetOptions = Omit<ParquetStageOptions, 'sourceSchema' | 'jsonShapes' | 'bytesPerRow' | 'segmentName'> & {
+export type SegmentToParquetOptions = Omit<ParquetStageOptions, 'sourceSchema' | 'bytesPerRow' | 'segmentName'> & {
   signal?: AbortSignal;
   /** Reader batch size (default: 65,536, or the rows per row group when smaller). */
   batchRows?: number;
@@ -119,15 +120,18 @@ export async function* segmentToParquet(reader: SegmentReader, options: SegmentT
 async function* convertSegment(reader: SegmentReader, options: SegmentToParquetOptions): AsyncGenerator<Uint8Array, ParquetFileSummary, undefined> {
   const { signal, batchRows, legacyPadding, ...stage } = options;
   const sourceSchema = reader.schema({ keepDictionaries: true });
-  const base: ParquetStageOptions = { ...stage, sourceSchema, segmentName: reader.name };
-  let jsonShapes: Map<string, JsonShape> | undefined;
+  const { jsonShapes: given, ...rest } = stage;
+  const base: ParquetStageOptions = { ...rest, sourceSchema, segmentName: reader.name };
+  let jsonShapes: Map<string, JsonShape> | undefined = given === undefined ? undefined : new Map(given);
   const maxDepth = options.parquet.jsonMaxDepth;
   if (maxDepth !== undefined) {
+    // Given shapes (a table schema's structs) win; only the other JSON columns need a pass over the values.
     const wanted = options.tableSchema ? new Set(options.tableSchema.columns.filter((c) => c.dataType === 'JSON' && c.singleValue).map((c) => c.name)) : undefined;
     const jsonColumns = reader.segment.columns()
-      .filter((c) => c.dataType === 'JSON' && c.singleValue && (wanted === undefined || wanted.has(c.name)))
+      .filter((c) => c.dataType === 'JSON' && c.singleValue && (wanted === undefined || wanted.has(c.name)) && !given?.has(c.name))
       .map((c) => c.name);
-    jsonShapes = await inferJsonShapes(reader, jsonColumns, maxDepth, batchRows);
+    const inferred = await inferJsonShapes(reader, jsonColumns, maxDepth, batchRows);
+    jsonShapes = new Map([...inferred, ...(given ?? [])]);
   }
   const plan = planFor({ ...base, jsonShapes });
   const bytesPerRow = segmentBytesPerRow(reader, plan.sourceColumns);

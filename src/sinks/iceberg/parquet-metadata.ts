@@ -2,10 +2,12 @@
  * The parts of a Parquet footer (FileMetaData, Thrift compact protocol) Iceberg metrics need: schema elements
  * with field ids and logical types, and per row group the column chunks' sizes, value counts, statistics and
  * page offsets. pipeline/parquet-footer.ts reads only what the encoder checks (row counts, key-value
- * metadata), so this is a second, read-only walk over the same bytes. No I/O.
+ * metadata), so this is a second, read-only walk over the same bytes, with the same Thrift reader
+ * (pipeline/thrift-compact.ts). No I/O.
  */
 import { ErrorCodes, ExporterError } from '../../errors.js';
 import { footerBytes } from '../../pipeline/parquet-footer.js';
+import { CT, CompactReader } from '../../pipeline/thrift-compact.js';
 
 export const PhysicalType = {
   BOOLEAN: 0, INT32: 1, INT64: 2, INT96: 3, FLOAT: 4, DOUBLE: 5, BYTE_ARRAY: 6, FIXED_LEN_BYTE_ARRAY: 7,
@@ -66,95 +68,7 @@ export interface ParquetMetadata {
   rowGroups: RowGroupMeta[];
 }
 
-const CT = { STOP: 0, TRUE: 1, FALSE: 2, BYTE: 3, I16: 4, I32: 5, I64: 6, DOUBLE: 7, BINARY: 8, LIST: 9, SET: 10, MAP: 11, STRUCT: 12 } as const;
-
-class Compact {
-  pos = 0;
-  private readonly text = new TextDecoder();
-  private readonly bytes: Uint8Array;
-  constructor(bytes: Uint8Array) {
-    // A plain view: slices of a Buffer would be Buffers sharing its memory.
-    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  byte(): number {
-    if (this.pos >= this.bytes.length) throw new RangeError('the footer ends early');
-    return this.bytes[this.pos++]!;
-  }
-
-  varint(): number {
-    let result = 0;
-    let mul = 1;
-    for (;;) {
-      const b = this.byte();
-      result += (b & 0x7f) * mul;
-      if ((b & 0x80) === 0) return result;
-      mul *= 128;
-      if (mul > 2 ** 63) throw new RangeError('varint too long');
-    }
-  }
-
-  zigzag(): number {
-    const n = this.varint();
-    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
-  }
-
-  binary(): Uint8Array {
-    const n = this.varint();
-    if (this.pos + n > this.bytes.length) throw new RangeError('the footer ends early');
-    const out = this.bytes.slice(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-
-  string(): string {
-    return this.text.decode(this.binary());
-  }
-
-  list(each: (type: number) => void): void {
-    const h = this.byte();
-    const size = h >> 4 === 15 ? this.varint() : h >> 4;
-    for (let i = 0; i < size; i++) each(h & 0x0f);
-  }
-
-  skip(type: number, inList = false): void {
-    switch (type) {
-      case CT.TRUE: case CT.FALSE: if (inList) this.pos++; return;
-      case CT.BYTE: this.pos++; return;
-      case CT.I16: case CT.I32: case CT.I64: this.varint(); return;
-      case CT.DOUBLE: this.pos += 8; return;
-      case CT.BINARY: this.binary(); return;
-      case CT.LIST: case CT.SET: this.list((t) => this.skip(t, true)); return;
-      case CT.MAP: {
-        const size = this.varint();
-        if (size === 0) return;
-        const kv = this.byte();
-        for (let i = 0; i < size; i++) {
-          this.skip(kv >> 4, true);
-          this.skip(kv & 0x0f, true);
-        }
-        return;
-      }
-      case CT.STRUCT: this.struct(() => false); return;
-      default: throw new RangeError(`unknown Thrift compact type ${type}`);
-    }
-  }
-
-  /** `on(id, type)` reads the field and returns true, or returns false to skip it. */
-  struct(on: (id: number, type: number) => boolean): void {
-    let last = 0;
-    for (;;) {
-      const b = this.byte();
-      if (b === CT.STOP) return;
-      const type = b & 0x0f;
-      const id = b >> 4 === 0 ? this.zigzag() : last + (b >> 4);
-      last = id;
-      if (!on(id, type)) this.skip(type);
-    }
-  }
-}
-
-function logicalType(r: Compact): LogicalType | undefined {
+function logicalType(r: CompactReader): LogicalType | undefined {
   let out: LogicalType | undefined;
   r.struct((member) => {
     const lt: LogicalType = { member };
@@ -177,7 +91,7 @@ function logicalType(r: Compact): LogicalType | undefined {
   return out;
 }
 
-function schemaElement(r: Compact): { name: string; e: Omit<SchemaElement, 'path'> } {
+function schemaElement(r: CompactReader): { name: string; e: Omit<SchemaElement, 'path'> } {
   let name = '';
   const e: Omit<SchemaElement, 'path'> = { numChildren: 0 };
   r.struct((id, type) => {
@@ -195,21 +109,22 @@ function schemaElement(r: Compact): { name: string; e: Omit<SchemaElement, 'path
   return { name, e };
 }
 
-function statistics(r: Compact): ChunkStatistics {
+function statistics(r: CompactReader): ChunkStatistics {
   const s: ChunkStatistics = {};
   r.struct((id, type) => {
-    if (id === 1 && type === CT.BINARY) s.max = r.binary();
-    else if (id === 2 && type === CT.BINARY) s.min = r.binary();
+    // Copies: the bounds outlive the footer bytes.
+    if (id === 1 && type === CT.BINARY) s.max = r.binary().slice();
+    else if (id === 2 && type === CT.BINARY) s.min = r.binary().slice();
     else if (id === 3 && type === CT.I64) s.nullCount = r.zigzag();
-    else if (id === 5 && type === CT.BINARY) s.maxValue = r.binary();
-    else if (id === 6 && type === CT.BINARY) s.minValue = r.binary();
+    else if (id === 5 && type === CT.BINARY) s.maxValue = r.binary().slice();
+    else if (id === 6 && type === CT.BINARY) s.minValue = r.binary().slice();
     else return false;
     return true;
   });
   return s;
 }
 
-function columnMeta(r: Compact): ColumnChunkInfo {
+function columnMeta(r: CompactReader): ColumnChunkInfo {
   const c: ColumnChunkInfo = { path: [], type: -1, numValues: 0, totalCompressedSize: 0, dataPageOffset: 0 };
   r.struct((id, type) => {
     if (id === 1 && type === CT.I32) c.type = r.zigzag();
@@ -225,7 +140,7 @@ function columnMeta(r: Compact): ColumnChunkInfo {
   return c;
 }
 
-function rowGroup(r: Compact): RowGroupMeta {
+function rowGroup(r: CompactReader): RowGroupMeta {
   const g: RowGroupMeta = { numRows: 0, columns: [] };
   r.struct((id, type) => {
     if (id === 1 && type === CT.LIST) {
@@ -253,7 +168,7 @@ function rowGroup(r: Compact): RowGroupMeta {
 export function readParquetMetadata(bytes: Uint8Array, options: { tail?: boolean; where?: string } = {}): ParquetMetadata {
   try {
     const footer = options.tail ? footerBytes(bytes) : bytes;
-    const r = new Compact(footer);
+    const r = new CompactReader(footer);
     const meta: ParquetMetadata = { numRows: 0, schema: [], rowGroups: [] };
     const flat: { name: string; e: Omit<SchemaElement, 'path'> }[] = [];
     r.struct((id, type) => {

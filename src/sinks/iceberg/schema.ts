@@ -25,7 +25,7 @@
  */
 import { ErrorCodes, ExporterError } from '../../errors.js';
 import type { JsonShape } from '../../pipeline/json-shredding.js';
-import type { DecimalSpec } from '../../pipeline/parquet-options.js';
+import { DEFAULT_JSON_UNKNOWN_KEYS, type DecimalSpec, type JsonUnknownKeysBehavior } from '../../pipeline/parquet-options.js';
 import type { FieldIdResolver } from '../../pipeline/schema-mapping.js';
 import type { TableColumn, TableSchema } from '../../pipeline/table-schema.js';
 import type { DataType } from '../../sources/pinot/types.js';
@@ -88,7 +88,7 @@ export interface IcebergTableView {
   encrypted?: boolean;
 }
 
-export type JsonUnknownKeys = 'warn' | 'fail';
+export type JsonUnknownKeys = JsonUnknownKeysBehavior;
 
 export interface SegmentColumn {
   name: string;
@@ -101,7 +101,7 @@ export interface IcebergWriteOptions {
   jsonMaxDepth?: number;
   /** `fileFormat.parquet.decimal.precision/scale`; BIG_DECIMAL → decimal needs them equal to the column's. */
   decimal?: DecimalSpec;
-  /** `fileFormat.parquet.json.unknownKeysBehavior` (default warn): JSON keys the table's struct lacks. */
+  /** `fileFormat.parquet.json.unknownKeysBehavior` (default fail): JSON keys the table's struct lacks. */
   jsonUnknownKeys?: JsonUnknownKeys;
 }
 
@@ -112,10 +112,11 @@ export interface IcebergWritePlan {
   fieldIds: FieldIdResolver;
   /** JSON columns written as structs: the shape the table prescribes (use instead of inferring one). */
   jsonShapes: Map<string, JsonShape>;
+  /** What the Parquet stage does with JSON keys a struct of `jsonShapes` lacks (its `onUnknownJsonKey`). */
   jsonUnknownKeys: JsonUnknownKeys;
   /**
    * TIMESTAMP columns whose Iceberg type is `timestamp` (no zone): Parquet wants isAdjustedToUTC=false there,
-   * `timestamptz` columns true. The Parquet stage currently writes every TIMESTAMP as UTC-adjusted.
+   * `timestamptz` columns true. Give this to the Parquet stage (`timestampWithoutZone`).
    */
   timestampWithoutZone: string[];
   /** Segment columns the table lacks (not written). */
@@ -356,7 +357,7 @@ export function planIcebergWrite(table: IcebergTableView, segment: readonly Segm
     },
     fieldIds: fieldIdResolver(table.schema),
     jsonShapes,
-    jsonUnknownKeys: options.jsonUnknownKeys ?? 'warn',
+    jsonUnknownKeys: options.jsonUnknownKeys ?? DEFAULT_JSON_UNKNOWN_KEYS,
     timestampWithoutZone: table.schema.fields
       .filter((f) => columns.some((c) => c.name === f.name && c.dataType === 'TIMESTAMP'))
       .filter((f) => (typeof f.type === 'string' ? f.type : typeof f.type === 'object' && f.type.type === 'list' ? f.type.element : '') === 'timestamp')

@@ -55,7 +55,7 @@ describe('planIcebergWrite', () => {
     expect(plan.dropped).toEqual(['legacy']);
     expect(plan.warnings.join('\n')).toMatch(/no column legacy; not written/);
     expect(plan.warnings.join('\n')).toMatch(/column ctx \(struct<user: string>\) is not in the segment/);
-    expect(plan.jsonUnknownKeys).toBe('warn');
+    expect(plan.jsonUnknownKeys).toBe('fail'); // default: an unknown JSON key is never dropped silently
     expect(plan.timestampWithoutZone).toEqual([]);
     const local = planIcebergWrite(table({ schema: { ...SCHEMA, fields: [{ ...SCHEMA.fields[0]!, type: 'timestamp' }] } }), SEGMENT, DECIMAL);
     expect(local.timestampWithoutZone).toEqual(['ts']);
@@ -86,12 +86,12 @@ describe('planIcebergWrite', () => {
         },
       }],
     };
-    const plan = planIcebergWrite(table({ schema }), [{ name: 'payload', dataType: 'JSON', singleValue: true }], { jsonMaxDepth: 2, jsonUnknownKeys: 'fail' });
+    const plan = planIcebergWrite(table({ schema }), [{ name: 'payload', dataType: 'JSON', singleValue: true }], { jsonMaxDepth: 2, jsonUnknownKeys: 'warn' });
     expect(plan.tableSchema.columns).toEqual([{ name: 'payload', dataType: 'JSON', singleValue: true, fieldType: 'DIMENSION' }]);
     expect(plan.jsonShapes.get('payload')).toEqual({
       kind: 'struct', fields: new Map<string, unknown>([['user', { kind: 'string' }], ['n', { kind: 'int64' }], ['scores', { kind: 'list', element: { kind: 'double' } }]]),
     });
-    expect(plan.jsonUnknownKeys).toBe('fail');
+    expect(plan.jsonUnknownKeys).toBe('warn');
     expect(plan.fieldIds(['payload', 'scores', 'element'])).toBe(5);
     const seg = [{ name: 'payload', dataType: 'JSON' as const, singleValue: true }];
     expect(() => planIcebergWrite(table({ schema }), seg, {})).toThrow(/needs fileFormat\.parquet\.json\.maxDepth/);
