@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { expect } from 'vitest';
 import { parquetMetadata, parquetReadObjects, parquetSchema } from 'hyparquet';
 import type { FileMetaData, SchemaTree } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
@@ -172,3 +173,23 @@ export async function duckSchema(path: string): Promise<Record<string, unknown>[
 }
 
 export { sqlString };
+
+/** Writes `bytes` to a temporary .parquet file for `fn` (DuckDB reads paths) and removes it afterwards. */
+export async function withFile<T>(bytes: Uint8Array, fn: (path: string) => Promise<T>): Promise<T> {
+  const t = tempParquet(bytes);
+  try {
+    return await fn(t.path);
+  } finally {
+    t.remove();
+  }
+}
+
+/** The error `p` rejects with; fails the test when it resolves. */
+export async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  return expect.fail('expected the conversion to fail');
+}

@@ -14,30 +14,12 @@ import { SegmentReader } from '../../src/sources/segment-reader.js';
 import { describeFixtures } from '../support/fixtures.js';
 import { readRows, stripTrailingZerosPlain, type Row } from '../support/rows.js';
 import {
-  arrayBufferOf, closeDuckdb, convert, duckMetadata, duckQuery, duckRows, duckSchema, hyparquetRows, metadataOf, sqlString, tempParquet,
+  arrayBufferOf, closeDuckdb, convert, duckMetadata, duckQuery, duckRows, duckSchema, hyparquetRows, metadataOf, rejection, sqlString, withFile,
 } from './helpers.js';
 
 afterAll(() => closeDuckdb());
 
 const parquet = (over: Partial<ParquetOptions> = {}): ParquetOptions => ({ ...DEFAULT_PARQUET_OPTIONS, ...over });
-
-async function withFile<T>(bytes: Uint8Array, fn: (path: string) => Promise<T>): Promise<T> {
-  const t = tempParquet(bytes);
-  try {
-    return await fn(t.path);
-  } finally {
-    t.remove();
-  }
-}
-
-async function thrown(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  return expect.fail('expected the conversion to fail');
-}
 
 describeFixtures('Parquet options on the events segment', 'fixtures/pinot-generated/1.5.1', (dir) => {
   const events = join(dir, 'events__0__12__20261126T0000Z.tar.gz');
@@ -179,7 +161,7 @@ describeFixtures('Parquet options on the events segment', 'fixtures/pinot-genera
   it('a BIG_DECIMAL that does not fit DECIMAL(P,S) fails naming the value, column and row', async () => {
     const location = join(dir, 'sorted_bigdecimal.tar.gz');
     const rows = await readRows(location);
-    const err = await thrown(convert(location, { parquet: parquet({ decimal: { precision: 38, scale: 10 } }) }));
+    const err = await rejection(convert(location, { parquet: parquet({ decimal: { precision: 38, scale: 10 } }) }));
     expect(err).toBeInstanceOf(ParquetError);
     const e = err as ParquetError;
     expect(e.code).toBe('PARQUET_VALUE_OUT_OF_RANGE');
@@ -222,7 +204,7 @@ describeFixtures('Parquet options on the events segment', 'fixtures/pinot-genera
   });
 
   it('a field id resolver that misses a field fails naming its path', async () => {
-    const err = await thrown(convert(events, { parquet: parquet(), fieldIds: (path) => (path.length === 1 ? 1 : undefined) }));
+    const err = await rejection(convert(events, { parquet: parquet(), fieldIds: (path) => (path.length === 1 ? 1 : undefined) }));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toContain('no Iceberg field id for tags_int.element');
   });

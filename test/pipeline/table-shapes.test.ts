@@ -11,7 +11,7 @@ import { ParquetError } from '../../src/pipeline/parquet-error.js';
 import { DEFAULT_PARQUET_OPTIONS, type ParquetOptions } from '../../src/pipeline/parquet-options.js';
 import { describeFixtures } from '../support/fixtures.js';
 import { readRows, type Row } from '../support/rows.js';
-import { closeDuckdb, convert, duckQuery, hyparquetRows, metadataOf, sqlString, tempParquet } from './helpers.js';
+import { closeDuckdb, convert, duckQuery, hyparquetRows, metadataOf, rejection, sqlString, withFile } from './helpers.js';
 
 afterAll(() => closeDuckdb());
 
@@ -19,24 +19,6 @@ const parquet = (over: Partial<ParquetOptions> = {}): ParquetOptions => ({ ...DE
 
 /** payload as a struct of only `k` (the segment's values also have `n` and `v`). */
 const K_ONLY: JsonShape = { kind: 'struct', fields: new Map([['k', { kind: 'string' }]]) };
-
-async function withFile<T>(bytes: Uint8Array, fn: (path: string) => Promise<T>): Promise<T> {
-  const t = tempParquet(bytes);
-  try {
-    return await fn(t.path);
-  } finally {
-    t.remove();
-  }
-}
-
-async function thrown(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  return expect.fail('expected the conversion to fail');
-}
 
 describeFixtures('table-prescribed shapes and zones on the events segment', 'fixtures/pinot-generated/1.5.1', (dir) => {
   const events = join(dir, 'events__0__12__20261126T0000Z.tar.gz');
@@ -73,7 +55,7 @@ describeFixtures('table-prescribed shapes and zones on the events segment', 'fix
     const firstKey = Object.keys(payloads[first]!).find((k) => k !== 'k')!;
     for (const jsonUnknownKeys of [undefined, 'fail'] as const) {
       const options = parquet({ jsonMaxDepth: 2, ...(jsonUnknownKeys === undefined ? {} : { jsonUnknownKeys }) });
-      const err = await thrown(convert(events, { parquet: options, jsonShapes: new Map([['payload', K_ONLY]]) }));
+      const err = await rejection(convert(events, { parquet: options, jsonShapes: new Map([['payload', K_ONLY]]) }));
       expect(err).toBeInstanceOf(ParquetError);
       const e = err as ParquetError;
       expect(e.code).toBe('PARQUET_SCHEMA_MISMATCH');
@@ -94,7 +76,7 @@ describeFixtures('table-prescribed shapes and zones on the events segment', 'fix
 
   it('a shape member whose values have another type fails naming the column and row', async () => {
     const wrong: JsonShape = { kind: 'struct', fields: new Map<string, JsonShape>([['k', { kind: 'int64' }], ['n', { kind: 'int64' }], ['v', { kind: 'json' }]]) };
-    const err = await thrown(convert(events, { parquet: parquet({ jsonMaxDepth: 2, jsonUnknownKeys: 'warn' }), jsonShapes: new Map([['payload', wrong]]) }));
+    const err = await rejection(convert(events, { parquet: parquet({ jsonMaxDepth: 2, jsonUnknownKeys: 'warn' }), jsonShapes: new Map([['payload', wrong]]) }));
     expect(err).toBeInstanceOf(ExporterError);
     expect((err as ExporterError).code).toBe('PARQUET_SCHEMA_MISMATCH');
     const first = payloads.findIndex((p) => p !== null && p.k !== undefined);
