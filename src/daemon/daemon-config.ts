@@ -10,6 +10,7 @@
  * | `zookeeper.connect` | required when anything uses ZooKeeper | `host:port[,host:port…][/chroot]` |
  * | `zookeeper.cluster` | `PinotCluster` | the Helix cluster name (`/<cluster>/PROPERTYSTORE/…`) |
  * | `zookeeper.sessionTimeoutMs` | `30000` | 1000 … 600000 |
+ * | `zookeeper.connectTimeoutMs` | `10000` | 500 … 600000: how long start-up waits for a first session before failing (`STATE_UNAVAILABLE`), so a cron `--once` against a down ZooKeeper fails fast |
  * | `state.type` | `file` | `file` (one node, embedded) or `zookeeper` (several daemons) |
  * | `state.dir` | `state` (beside the config file) | `file` state: the state directory |
  * | `state.claimTtlMs` | `30000` | `file` state: claim lease; a dead daemon's task is taken over after it (1000 … 3600000) |
@@ -40,6 +41,7 @@ export interface ZooKeeperSettings {
   connect: string;
   cluster: string;
   sessionTimeoutMs: number;
+  connectTimeoutMs: number;
 }
 
 export type StateSettings = { type: 'file'; dir: string; claimTtlMs: number } | { type: 'zookeeper' };
@@ -77,7 +79,7 @@ export const DEFAULT_CLUSTER = 'PinotCluster';
 
 const KNOWN: Record<string, readonly string[] | null> = {
   instanceId: null,
-  zookeeper: ['connect', 'cluster', 'sessionTimeoutMs'],
+  zookeeper: ['connect', 'cluster', 'sessionTimeoutMs', 'connectTimeoutMs'],
   state: ['type', 'dir', 'claimTtlMs'],
   tables: ['files', 'zookeeper'],
   discovery: ['type', 'root'],
@@ -142,6 +144,7 @@ export function parseDaemonConfig(json: unknown, options: ParseOptions = {}): Pa
   const cluster = str('zookeeper.cluster', zk.cluster, 'a Helix cluster name such as PinotCluster') ?? DEFAULT_CLUSTER;
   if (!/^[A-Za-z0-9._-]+$/.test(cluster)) bad('zookeeper.cluster', zk.cluster, 'a Helix cluster name (letters, digits, ".", "_", "-")');
   const sessionTimeoutMs = int('zookeeper.sessionTimeoutMs', zk.sessionTimeoutMs, 30_000, 1000, 600_000);
+  const connectTimeoutMs = int('zookeeper.connectTimeoutMs', zk.connectTimeoutMs, 10_000, 500, 600_000);
 
   const st = section('state');
   const stateType = st.type === undefined ? 'file' : st.type === 'file' || st.type === 'zookeeper' ? st.type : bad('state.type', st.type, 'file, zookeeper');
@@ -189,8 +192,8 @@ export function parseDaemonConfig(json: unknown, options: ParseOptions = {}): Pa
   if (usesZk && connect === undefined && zk.connect === undefined) {
     const users = [stateType === 'zookeeper' && 'state.type', discoveryType === 'zookeeper' && 'discovery.type', fromZk !== false && 'tables.zookeeper'].filter(Boolean).join(', ');
     bad('zookeeper.connect', undefined, `host:port of the Pinot cluster's ZooKeeper (required by ${users})`);
-  } else if (connect !== undefined && sessionTimeoutMs !== undefined) {
-    zookeeper = { connect, cluster, sessionTimeoutMs };
+  } else if (connect !== undefined && sessionTimeoutMs !== undefined && connectTimeoutMs !== undefined) {
+    zookeeper = { connect, cluster, sessionTimeoutMs, connectTimeoutMs };
   }
 
   const ex = section('executor');

@@ -184,7 +184,9 @@ export class Daemon implements DaemonControl {
     const targets: ExportTarget[] = [];
     try {
       if (config.zookeeper !== undefined) {
-        zk = await ZkClient.connect({ connectionString: config.zookeeper.connect, sessionTimeoutMs: config.zookeeper.sessionTimeoutMs });
+        zk = await ZkClient.connect({
+          connectionString: config.zookeeper.connect, sessionTimeoutMs: config.zookeeper.sessionTimeoutMs, connectTimeoutMs: config.zookeeper.connectTimeoutMs,
+        });
       }
       const cluster = config.zookeeper?.cluster ?? 'PinotCluster';
       store = config.state.type === 'file'

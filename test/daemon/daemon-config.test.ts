@@ -35,7 +35,7 @@ describe('daemon config', () => {
 
   it('ZooKeeper state defaults discovery to ZooKeeper and requires the connect string', () => {
     const { config } = parseDaemonConfig({ zookeeper: { connect: '127.0.0.1:2181,10.0.0.2:2181/pinot' }, state: { type: 'zookeeper' }, tables: { zookeeper: ['events'] } });
-    expect(config.zookeeper).toEqual({ connect: '127.0.0.1:2181,10.0.0.2:2181/pinot', cluster: 'PinotCluster', sessionTimeoutMs: 30_000 });
+    expect(config.zookeeper).toEqual({ connect: '127.0.0.1:2181,10.0.0.2:2181/pinot', cluster: 'PinotCluster', sessionTimeoutMs: 30_000, connectTimeoutMs: 10_000 });
     expect(config.discovery).toEqual({ type: 'zookeeper' });
     expect(config.tables.zookeeper).toEqual(['events']);
     const err = problem({ state: { type: 'zookeeper' } });

@@ -171,7 +171,8 @@ describeWithZooKeeper('daemon and its ZooKeeper session', () => {
           task: { taskTypeConfigsMap: { DataExportTask: { outputDirURI: join(dir, 'lake'), bufferTimePeriod: '0m' } } },
         }));
         await writeFile(join(dir, 'daemon.json'), JSON.stringify({
-          instanceId: 'unreachable', zookeeper: { connect: `127.0.0.1:${port}`, cluster: 'PinotCluster', sessionTimeoutMs: 2000 },
+          // The default 30 s session timeout stays: start-up is bounded by connectTimeoutMs alone.
+          instanceId: 'unreachable', zookeeper: { connect: `127.0.0.1:${port}`, cluster: 'PinotCluster', connectTimeoutMs: 4000 },
           state: { type: 'zookeeper' }, discovery: { type: 'zookeeper' }, tables: { files: [join(dir, 'table.json')] },
           workDir: join(dir, 'work'),
         }));
@@ -184,8 +185,9 @@ describeWithZooKeeper('daemon and its ZooKeeper session', () => {
         expect(cap.stderr(), what).toContain(`127.0.0.1:${port}`);
         expect(cap.stderr(), what).toMatch(/ZooKeeper/);
         expect(cap.stdout(), what).toBe('');
-        // Bounded by the session timeout (2 s), with room for a slow machine.
-        expect(ms, what).toBeLessThan(6000);
+        // Bounded by zookeeper.connectTimeoutMs (4 s), not the 30 s session timeout; room for a slow machine.
+        expect(ms, what).toBeGreaterThanOrEqual(3900);
+        expect(ms, what).toBeLessThan(9000);
         expect((await readdir(dir)).sort(), what).toEqual(['daemon.json', 'table.json']);
       }
       // The silent listener was tried (and dropped) more than once: the handshake watchdog reconnects.
