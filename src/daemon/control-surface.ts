@@ -39,6 +39,11 @@ export interface TableHealth {
   failed: number;
   /** iceberg-rest tables: tasks whose data file is staged, waiting for the Iceberg commit. */
   staged?: number;
+  /**
+   * Set only while the state store cannot be read: the figures are from the state read at this time
+   * (epoch ms), or null when none was ever read (then they are zeros, not knowledge).
+   */
+  stateAsOfMs?: number | null;
 }
 
 export interface HealthReport {

@@ -141,6 +141,8 @@ export class Daemon implements DaemonControl {
   private readonly generator: Generator;
   private readonly cycles = new Map<string, Promise<unknown>>();
   private readonly lastSuccess = new Map<string, number>();
+  /** The state records the last health check read, for figures while the store is unreachable. */
+  private readonly lastReadStates = new Map<string, { state: TableState | undefined; atMs: number }>();
   /** Tables whose last cycle left eligible segments without a task because of `tableMaxNumTasks`. */
   private readonly capped = new Map<string, boolean>();
   private readonly destinationChecks = new Map<string, { atMs: number; check: HealthCheck }>();
@@ -355,10 +357,14 @@ export class Daemon implements DaemonControl {
     const checks: Record<string, HealthCheck> = {};
     const tables: Record<string, TableHealth> = {};
     const states = new Map<string, TableState | undefined>();
+    let stateReadable = true;
     try {
       for (const name of this.entries.keys()) states.set(name, (await withTimeout(this.store.read(name), 5000, 'the state store did not answer within 5 s'))?.value);
+      const now = Date.now();
+      for (const [name, state] of states) this.lastReadStates.set(name, { state, atMs: now });
       checks.state = { ok: true, detail: this.store.kind };
     } catch (err) {
+      stateReadable = false;
       // Name where the state lives (ZooKeeper connect string, or the state directory), not only the znode.
       const where = this.config.state.type === 'file' ? this.config.state.dir : this.config.zookeeper?.connect ?? '';
       checks.state = { ok: false, detail: `${this.store.kind} ${where}: ${err instanceof Error ? err.message : String(err)}` };
@@ -367,7 +373,9 @@ export class Daemon implements DaemonControl {
       checks[`destination:${e.config.table}`] = await this.destinationCheck(e);
     }));
     for (const name of this.entries.keys()) {
-      const state = states.get(name);
+      // State store unreachable: report the last figures read, marked with their age, not an empty table.
+      const known = stateReadable ? undefined : this.lastReadStates.get(name);
+      const state = stateReadable ? states.get(name) : known?.state;
       const tasks = state?.tasks ?? [];
       const backlog = this.backlog(name, state);
       const running = tasks.filter((t) => t.status === 'RUNNING').length;
@@ -381,6 +389,7 @@ export class Daemon implements DaemonControl {
       if (this.entries.get(name)!.config.target === 'iceberg-rest') h.staged = backlog.staged;
       const last = this.lastSuccess.get(name) ?? state?.generator?.atMs;
       if (last !== undefined) h.lastSuccessfulCycleMs = last;
+      if (!stateReadable) h.stateAsOfMs = known?.atMs ?? null;
       tables[name] = h;
     }
     return {

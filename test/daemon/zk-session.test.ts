@@ -211,7 +211,13 @@ describeWithZooKeeper('daemon and its ZooKeeper session', () => {
     let api: ApiServer | undefined;
     const health = async () => {
       const res = await fetch(`${api!.url}/health`);
-      return { status: res.status, body: await res.json() as { ok: boolean; leader: boolean; checks: Record<string, { ok: boolean; detail: string }> } };
+      return {
+        status: res.status,
+        body: await res.json() as {
+          ok: boolean; leader: boolean; checks: Record<string, { ok: boolean; detail: string }>;
+          tables: Record<string, { running: number; stateAsOfMs?: number | null }>;
+        },
+      };
     };
     try {
       await daemon.start();
@@ -220,6 +226,8 @@ describeWithZooKeeper('daemon and its ZooKeeper session', () => {
       const up = await health();
       expect(up.status).toBe(200);
       expect(up.body.checks.state).toEqual({ ok: true, detail: 'zookeeper' });
+      expect(up.body.tables[TABLE]!.running).toBe(1);
+      expect(up.body.tables[TABLE]!.stateAsOfMs).toBeUndefined();
 
       await zk.stop();
       const linesAtStop = lines.length;
@@ -232,6 +240,10 @@ describeWithZooKeeper('daemon and its ZooKeeper session', () => {
       expect(down.body.checks.state!.ok).toBe(false);
       expect(down.body.checks.state!.detail).toContain(`zookeeper ${zk.connectionString}: `);
       expect(down.body.checks.state!.detail).toContain('STATE_UNAVAILABLE');
+      // The table figures are the last ones read (the held task still running), marked with their age.
+      expect(down.body.tables[TABLE]!.running).toBe(1);
+      expect(down.body.tables[TABLE]!.stateAsOfMs).toBeGreaterThanOrEqual(t0 - 60_000);
+      expect(down.body.tables[TABLE]!.stateAsOfMs).toBeLessThanOrEqual(t0);
       // The destination is fine: only the state check fails.
       expect(down.body.checks[`destination:${TABLE}`]).toMatchObject({ ok: true });
       // The logs say why work stalls: the executor cannot read the table's state.
