@@ -148,6 +148,16 @@ export class ConfigError extends ExporterError {}
  * Wraps anything thrown below into an ExporterError carrying `context`; ExporterErrors keep their code
  * and only gain context, so the most specific thrower decides the code.
  */
+/** The stable code of any thrown value: an ExporterError's own, else INTERNAL (a bug or an unclassified library error). */
+export function errorCode(err: unknown): ErrorCode {
+  return err instanceof ExporterError ? err.code : ErrorCodes.INTERNAL;
+}
+
+/** The message of any thrown value. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 export function withContext<T>(context: ErrorContext, fn: () => T): T {
   try {
     return fn();
@@ -158,7 +168,7 @@ export function withContext<T>(context: ErrorContext, fn: () => T): T {
 
 export function enrich(err: unknown, context: ErrorContext): ExporterError {
   if (err instanceof ExporterError) return err.addContext(context);
-  const detail = err instanceof Error ? err.message : String(err);
+  const detail = errorMessage(err);
   if (err instanceof RangeError) {
     // Typed-array or DataView access past the end: the buffer is shorter than its headers claim.
     return new SegmentFormatError(ErrorCodes.PINOT_TRUNCATED, detail, { context, cause: err });

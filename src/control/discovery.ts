@@ -18,7 +18,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pLimit from 'p-limit';
-import { ExporterError } from '../errors.js';
+import { errorMessage, ExporterError } from '../errors.js';
 import type { TimeUnit } from '../sources/pinot/metadata.js';
 import { SegmentReader } from '../sources/segment-reader.js';
 import type { ZkClient } from '../state/zk-client.js';
@@ -270,7 +270,7 @@ function assign<K extends keyof DiscoveredSegment>(seg: DiscoveredSegment, key: 
 }
 
 function listingFailed(table: string, where: string, err: unknown): ControlError {
-  const detail = err instanceof Error ? err.message : String(err);
+  const detail = errorMessage(err);
   return new ControlError(ControlErrorCodes.CONTROL_LISTING_FAILED, `cannot list segments: ${detail}`, {
     context: { table, key: where }, cause: err, retryable: !(err instanceof ExporterError) || err.retryable,
   });

@@ -21,10 +21,9 @@
  * written by a generator on another instance are picked up without any message between instances.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
-import { ErrorCodes, ExporterError } from '../errors.js';
+import { errorCode, ErrorCodes, errorMessage, ExporterError } from '../errors.js';
 import type { S3Options } from '../sources/deepstore/s3.js';
 import { SegmentReader } from '../sources/segment-reader.js';
-import { isStateError } from '../state/errors.js';
 import type { TableState, TaskError, TaskRecord } from '../state/records.js';
 import { updateTable, type Claim, type StateStore } from '../state/store.js';
 import { completeTask, failTask, findTask, isInFlight, isRunnable, requeueTask, startTask, type RetryPolicy } from '../state/table-state.js';
@@ -32,7 +31,6 @@ import type { ExportEvents, TaskEventBase } from './events.js';
 import type { ExportTarget, TaskExportResult } from './export-target.js';
 
 /** Code recorded for an error that is not an ExporterError (a bug or an unexpected library error). */
-export const INTERNAL_ERROR_CODE = ErrorCodes.INTERNAL;
 
 export interface ExecutorOptions {
   store: StateStore;
@@ -175,7 +173,7 @@ export class Executor {
           this.launch(table, task);
         }
       } catch (err) {
-        events.emit('log', { level: 'warn', message: `cannot look for tasks of ${table}: ${messageOf(err)}`, fields: { table, code: codeOf(err) } });
+        events.emit('log', { level: 'warn', message: `cannot look for tasks of ${table}: ${errorMessage(err)}`, fields: { table, code: errorCode(err) } });
       }
     }
   }
@@ -184,7 +182,7 @@ export class Executor {
     const k = key(table, task.id);
     const run = this.limit(() => this.runTask(table, task))
       .catch((err: unknown) => {
-        this.options.events.emit('log', { level: 'error', message: `task ${task.id} of ${table}: ${messageOf(err)}`, fields: { table, segment: task.segment, code: codeOf(err) } });
+        this.options.events.emit('log', { level: 'error', message: `task ${task.id} of ${table}: ${errorMessage(err)}`, fields: { table, segment: task.segment, code: errorCode(err) } });
       })
       .finally(() => {
         this.running.delete(k);
@@ -345,13 +343,6 @@ function oldestFirst(a: TaskRecord, b: TaskRecord): number {
 export function taskError(err: unknown): Omit<TaskError, 'atMs'> {
   if (err instanceof ExporterError) return { code: err.code, message: err.message, retryable: err.retryable };
   // Unknown failures are retried (bounded by maxAttempts): they may be transient (disk, sockets).
-  return { code: INTERNAL_ERROR_CODE, message: messageOf(err), retryable: true };
+  return { code: ErrorCodes.INTERNAL, message: errorMessage(err), retryable: true };
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function codeOf(err: unknown): string {
-  return err instanceof ExporterError ? err.code : isStateError(err) ? err.code : INTERNAL_ERROR_CODE;
-}

@@ -27,7 +27,7 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError, ErrorCodes, ExporterError } from '../errors.js';
 import { parsePeriodMs, PERIOD_ACCEPTS } from '../control/period.js';
-import { DEFAULT_MAX_COMMIT_WAIT_MS } from '../control/committer.js';
+import { DEFAULT_COMMIT_THRESHOLD, DEFAULT_MAX_COMMIT_WAIT_MS } from '../control/committer.js';
 import { SCHEDULE_ACCEPTS, scheduleProblem } from '../control/scheduler.js';
 import { parseZNRecord, type ZNRecord } from '../control/znrecord.js';
 import { PARQUET_KEYS, parseParquetOptions, type ParquetOptions } from '../pipeline/parquet-options.js';
@@ -56,7 +56,6 @@ export const KEYS = {
 export const CATALOG_PREFIX = 'catalog.iceberg-rest.';
 export const DEFAULT_BUFFER_TIME_PERIOD = '2d';
 export const DEFAULT_TABLE_MAX_NUM_TASKS = 10;
-export const DEFAULT_COMMIT_THRESHOLD = 250;
 export const TARGETS = ['filesystem', 'iceberg-rest'] as const;
 export type ExportTarget = (typeof TARGETS)[number];
 

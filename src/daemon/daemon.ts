@@ -27,7 +27,7 @@ import { FilesystemTarget } from '../control/filesystem-target.js';
 import { IcebergTarget } from '../control/iceberg-target.js';
 import { Generator, type GenerationReport, type GeneratorTableConfig } from '../control/generator.js';
 import { Scheduler, type TriggerKind } from '../control/scheduler.js';
-import { ConfigError, ErrorCodes, ExporterError } from '../errors.js';
+import { ConfigError, errorCode, ErrorCodes, errorMessage, ExporterError } from '../errors.js';
 import { parseTableSchema } from '../pipeline/table-schema.js';
 import { parseCatalogSettings } from '../sinks/iceberg/catalog-config.js';
 import { FileStateStore } from '../state/file-store.js';
@@ -255,8 +255,8 @@ export class Daemon implements DaemonControl {
           await e.target.check();
         } catch (err) {
           broken.add(table);
-          summary.generationErrors.push({ table, code: codeOf(err), message: `destination ${e.target.destination} is not usable: ${err instanceof Error ? err.message : String(err)}` });
-          this.events.emit('log', { level: 'error', message: `${table}: destination ${e.target.destination} is not usable; the table is skipped`, fields: { table, code: codeOf(err) } });
+          summary.generationErrors.push({ table, code: errorCode(err), message: `destination ${e.target.destination} is not usable: ${errorMessage(err)}` });
+          this.events.emit('log', { level: 'error', message: `${table}: destination ${e.target.destination} is not usable; the table is skipped`, fields: { table, code: errorCode(err) } });
         }
       }
       this.executor.pause(broken);
@@ -274,7 +274,7 @@ export class Daemon implements DaemonControl {
             if (before > 0) committed += Math.max(0, before - await this.stagedCount(table));
           } catch (err) {
             broken.add(table);
-            summary.generationErrors.push({ table, code: codeOf(err), message: err instanceof Error ? err.message : String(err) });
+            summary.generationErrors.push({ table, code: errorCode(err), message: errorMessage(err) });
           }
         }
         summary.cycles++;
@@ -367,7 +367,7 @@ export class Daemon implements DaemonControl {
       stateReadable = false;
       // Name where the state lives (ZooKeeper connect string, or the state directory), not only the znode.
       const where = this.config.state.type === 'file' ? this.config.state.dir : this.config.zookeeper?.connect ?? '';
-      checks.state = { ok: false, detail: `${this.store.kind} ${where}: ${err instanceof Error ? err.message : String(err)}` };
+      checks.state = { ok: false, detail: `${this.store.kind} ${where}: ${errorMessage(err)}` };
     }
     await Promise.all([...this.entries.values()].map(async (e) => {
       checks[`destination:${e.config.table}`] = await this.destinationCheck(e);
@@ -462,13 +462,13 @@ export class Daemon implements DaemonControl {
       }
       report = await this.generator.generate(config, { signal });
     } catch (err) {
-      this.events.emit('generation.failed', { table, atMs: this.now(), code: codeOf(err), message: err instanceof Error ? err.message : String(err) });
+      this.events.emit('generation.failed', { table, atMs: this.now(), code: errorCode(err), message: errorMessage(err) });
       throw err;
     }
     const atMs = this.now();
     this.lastSuccess.set(table, atMs);
     for (const p of report.problems) {
-      this.events.emit('log', { level: 'warn', message: `segment ${p.segment} of ${e.config.sourceTable} is not readable and is not exported yet: ${p.error.message}`, fields: { table, segment: p.segment, code: codeOf(p.error) } });
+      this.events.emit('log', { level: 'warn', message: `segment ${p.segment} of ${e.config.sourceTable} is not readable and is not exported yet: ${p.error.message}`, fields: { table, segment: p.segment, code: errorCode(p.error) } });
     }
     const state = await this.store.read(table).then((v) => v?.value, () => undefined);
     const { pending, lagSeconds, untasked } = this.backlog(table, state);
@@ -514,7 +514,7 @@ export class Daemon implements DaemonControl {
       await withTimeout(e.target.check(), 10_000, 'the destination check did not finish within 10 s');
       check = { ok: true, detail: e.target.destination };
     } catch (err) {
-      check = { ok: false, detail: err instanceof Error ? err.message : String(err) };
+      check = { ok: false, detail: errorMessage(err) };
     }
     this.destinationChecks.set(e.config.table, { atMs: this.now(), check });
     return check;
@@ -554,10 +554,6 @@ function makeTarget(c: DataExportTaskConfig, events: ExportEvents, options: Daem
     tableSchema: c.schema === undefined ? undefined : parseTableSchema(c.schema),
     onSinkEvent: (message) => events.emit('log', { level: 'info', message, fields: { table: c.table } }),
   });
-}
-
-function codeOf(err: unknown): string {
-  return err instanceof ExporterError ? err.code : ErrorCodes.INTERNAL;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

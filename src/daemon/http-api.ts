@@ -34,7 +34,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIPv4, isIPv6, type AddressInfo } from 'node:net';
-import { ConfigError, ErrorCodes, ExporterError, type ErrorCode } from '../errors.js';
+import { ConfigError, ErrorCodes, errorMessage, ExporterError, type ErrorCode } from '../errors.js';
 import type { ClaimInfo } from '../state/store.js';
 import type { TableState, TaskRecord, TaskStatus } from '../state/records.js';
 import { rangesCount } from '../state/ranges.js';
@@ -369,7 +369,7 @@ function errorReply(err: unknown): Reply {
     return { status, headers, body: { code: err.code, status, error: err.message, retryable: err.retryable, context: err.context } };
   }
   // Not ours: a bug. The message is redacted on the way out like every body; no stack leaves the process.
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return { status: 500, body: { code: null, status: 500, error: `internal error: ${redactText(message)}`, retryable: false, context: {} } };
 }
 
