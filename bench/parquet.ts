@@ -1,6 +1,9 @@
 /**
  * Segment → Parquet throughput against peers, in one run on the same rows (issue 4, part 5):
- *   ours          segmentToParquet on the segment (Pinot decode + conversion + parquet-wasm encode)
+ *   ours          segmentToParquet on the segment with the default writer (auto → the direct writer: Pinot
+ *                 dictionaries and ids straight into Parquet pages, one column chunk at a time)
+ *   ours-2t       the same with the column chunks encoded on 2 worker threads
+ *   ours-wasm     segmentToParquet forced through parquet-wasm (Pinot decode + Arrow batches + arrow-rs in wasm)
  *   duckdb        COPY … TO parquet from its in-memory table (load timed separately; the headline is COPY)
  *   parquet-wasm  the Arrow batches our reader and plan produce, built beforehand (no Pinot decode)
  *   hyparquet-writer  columnar JS arrays (ZSTD through zstd-napi)

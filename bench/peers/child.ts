@@ -26,7 +26,11 @@ interface Runner {
 async function runnerFor(job: PeerJob, p: PreparedSegment): Promise<Runner> {
   switch (job.writer) {
     case 'ours':
-      return { run: (f) => runOurs(p, f), notes: [] };
+      return { run: (f) => runOurs(p, f), notes: ['writer: auto (direct)'] };
+    case 'ours-2t':
+      return { run: (f) => runOurs(p, f, 'auto', 2), notes: ['writer: direct, 2 encoder threads'] };
+    case 'ours-wasm':
+      return { run: (f) => runOurs(p, f, 'parquet-wasm'), notes: ['writer: parquet-wasm'] };
     case 'parquet-wasm': {
       const batches = await convertedBatches(p);
       return { run: (f) => runParquetWasm(p, batches, f), notes: ['input: Arrow batches built beforehand; timed part includes the Arrow IPC copy into wasm'] };
@@ -86,7 +90,7 @@ async function measure(job: PeerJob): Promise<Measurement> {
       inputRssMb,
       notes: runner.notes,
     };
-    if (job.writer === 'ours') m.segmentMbPerSec = round(p.segmentIndexBytes / 1e6 / t.seconds, 1);
+    if (job.writer.startsWith('ours')) m.segmentMbPerSec = round(p.segmentIndexBytes / 1e6 / t.seconds, 1);
     if (loadSeconds !== undefined) {
       m.loadSeconds = round(loadSeconds, 3);
       m.loadAndWriteRowsPerSec = Math.round(p.rows / median(timings.map((x) => x.seconds + x.loadSeconds!)));

@@ -1,7 +1,7 @@
 /** What the bench's parent process asks a writer child to do, and what the child reports back. */
 import type { ParquetCodec } from '../../src/pipeline/parquet-options.js';
 
-export const WRITERS = ['ours', 'duckdb', 'parquet-wasm', 'hyparquet-writer', 'parquetjs'] as const;
+export const WRITERS = ['ours', 'ours-2t', 'ours-wasm', 'duckdb', 'parquet-wasm', 'hyparquet-writer', 'parquetjs'] as const;
 export type WriterName = (typeof WRITERS)[number];
 
 export interface PeerJob {

@@ -1,6 +1,6 @@
 /**
  * `pinot-export convert <segment> <out.parquet> [--config <table-config.json>] [--schema <schema.json>]
- * [--codec C] [--row-group-bytes N]`: one segment to one Parquet file.
+ * [--codec C] [--row-group-bytes N] [--writer W] [--threads N]`: one segment to one Parquet file.
  *
  * The file is written under a temporary name beside the target and renamed over it only when complete, so
  * a failed or interrupted conversion never leaves a partial file (and never clobbers an existing target).
@@ -26,6 +26,8 @@ import type { CliIo } from './program.js';
 const FLAG_KEYS = {
   codec: PARQUET_KEYS.compressionCodec,
   'row-group-bytes': PARQUET_KEYS.rowGroupSizeBytes,
+  writer: PARQUET_KEYS.writer,
+  threads: PARQUET_KEYS.writerThreads,
 } as const;
 
 
@@ -65,6 +67,8 @@ export async function runConvert(args: string[], io: CliIo): Promise<void> {
       schema: { type: 'string' },
       codec: { type: 'string' },
       'row-group-bytes': { type: 'string' },
+      writer: { type: 'string' },
+      threads: { type: 'string' },
       'legacy-padding': { type: 'string' },
       ...S3_OPTIONS,
     },

@@ -106,12 +106,16 @@ function mib(bytes: number): string {
 class ProgressBar {
   private last = 0;
   private drawn = false;
+  private completeDrawn = false;
 
   constructor(private readonly io: CliIo) {}
 
   update(p: ExportProgress): void {
     const now = performance.now();
-    if (now - this.last < 100) return;
+    // At most 10 frames a second, but the first frame at 100 % is always drawn.
+    const complete = p.rows >= p.totalRows;
+    if (now - this.last < 100 && !(complete && !this.completeDrawn)) return;
+    this.completeDrawn ||= complete;
     this.last = now;
     const fraction = p.totalRows > 0 ? Math.min(1, p.rows / p.totalRows) : 1;
     const width = 30;

@@ -20,7 +20,7 @@ commands:
   generate --preset events|baseball --rows N --seed S --out <dir>
       [--segments K] [--schema <file>] [--archive gzip|zstd|lz4|none] [--layout v3|v1]
                                                K consecutive synthetic REALTIME segments
-  convert <segment> <out.parquet> [--config <table-config.json>] [--codec C] [--row-group-bytes N]
+  convert <segment> <out.parquet> [--config <table-config.json>] [--codec C] [--row-group-bytes N] [--writer auto|direct|parquet-wasm] [--threads N]
                                                one segment to one Parquet file
   export <segment> --config <table-config.json> [--force] [--progress auto|bar|lines|none]
                                                one segment to outputDirURI (local or S3), exactly once

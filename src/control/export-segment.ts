@@ -6,12 +6,11 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { RecordBatch } from 'apache-arrow';
 import type { ParquetFileSummary } from '../pipeline/encoder.js';
 import type { ParquetOptions } from '../pipeline/parquet-options.js';
 import { FILE_METADATA_KEYS, segmentFileMetadata, segmentToParquet } from '../pipeline/segment-export.js';
 import type { TableSchema } from '../pipeline/table-schema.js';
-import { CREATED_BY } from '../pipeline/version.js';
+import { CREATED_BY, DIRECT_CREATED_BY } from '../pipeline/version.js';
 import { parquetFileName, type PublishedFile, type PublishMeta, type Sink } from '../sinks/sink.js';
 import type { SegmentReader } from '../sources/segment-reader.js';
 
@@ -68,10 +67,12 @@ export async function exportSegment(options: ExportSegmentOptions): Promise<Expo
 
   const progress: ExportProgress = { rows: 0, totalRows, bytes: 0, rowGroups: 0, seconds: 0 };
   const report = () => options.onProgress?.({ ...progress, seconds: (performance.now() - started) / 1000 });
-  const bytes = segmentToParquet(countingReader(reader, (rows) => {
-    progress.rows = rows;
-  }), {
+  const bytes = segmentToParquet(reader, {
     parquet, tableSchema, legacyPadding: options.legacyPadding, signal: options.signal, onWarning: options.onWarning,
+    onProgress: (p) => {
+      progress.rows = p.rows;
+      progress.rowGroups = p.rowGroups;
+    },
   });
   let summary: ParquetFileSummary | undefined;
   async function* tracked(): AsyncGenerator<Uint8Array> {
@@ -79,10 +80,10 @@ export async function exportSegment(options: ExportSegmentOptions): Promise<Expo
       const next = await bytes.next();
       if (next.done) {
         summary = next.value;
+        progress.rowGroups = summary.rowGroups.length;
         return;
       }
       progress.bytes += next.value.byteLength;
-      progress.rowGroups++;
       report();
       yield next.value;
     }
@@ -100,20 +101,9 @@ export async function exportSegment(options: ExportSegmentOptions): Promise<Expo
 }
 
 /** Segment CRC aside, what decides the file's bytes: the Parquet settings, the table schema, our version. */
-function fingerprint(parquet: ParquetOptions, tableSchema: TableSchema | undefined): string {
-  const basis = JSON.stringify({ parquet, schema: tableSchema?.json ?? null, createdBy: CREATED_BY });
+function fingerprint(options: ParquetOptions, tableSchema: TableSchema | undefined): string {
+  // Threads do not change the bytes (the worker pool's output is identical), so they do not count.
+  const { writerThreads: _threads, ...parquet } = options;
+  const basis = JSON.stringify({ parquet, schema: tableSchema?.json ?? null, createdBy: [CREATED_BY, DIRECT_CREATED_BY] });
   return createHash('sha256').update(basis).digest('hex').slice(0, 32);
-}
-
-/** The reader, with the rows of its current `batches()` pass counted as the encoder pulls them. */
-function countingReader(reader: SegmentReader, onRows: (rows: number) => void): SegmentReader {
-  const batches: SegmentReader['batches'] = async function* (opts) {
-    let rows = 0;
-    for await (const batch of reader.batches(opts) as AsyncIterable<RecordBatch>) {
-      rows += batch.numRows;
-      onRows(rows);
-      yield batch;
-    }
-  };
-  return Object.create(reader, { batches: { value: batches } }) as SegmentReader;
 }

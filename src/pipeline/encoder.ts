@@ -26,8 +26,8 @@ export interface EncoderSettings {
   jsonPaths: readonly (readonly string[])[];
   /** File key-value metadata. */
   keyValueMetadata: ReadonlyMap<string, string>;
-  /** The footer's `created_by`. */
-  createdBy: string;
+  /** The footer's `created_by` (default: the encoder's own, naming us, our version and the writer). */
+  createdBy?: string;
 }
 
 export interface RowGroupSummary {

@@ -18,6 +18,15 @@ export type JsonUnknownKeysBehavior = (typeof JSON_UNKNOWN_KEYS_BEHAVIORS)[numbe
  */
 export const DEFAULT_JSON_UNKNOWN_KEYS: JsonUnknownKeysBehavior = 'fail';
 
+/**
+ * Which Parquet writer encodes the file: `direct` writes Pinot dictionaries and ids straight into Parquet pages
+ * one column chunk at a time (fast, memory bounded by a column chunk); `parquet-wasm` is arrow-rs compiled to
+ * WebAssembly, fed Arrow record batches; `auto` picks `direct` unless the file needs what only parquet-wasm
+ * writes (JSON shredded into groups, DECIMAL(P,S)).
+ */
+export const PARQUET_WRITERS = ['auto', 'direct', 'parquet-wasm'] as const;
+export type ParquetWriterName = (typeof PARQUET_WRITERS)[number];
+
 export interface DecimalSpec {
   /** Total digits, 1–38 (Decimal128). */
   precision: number;
@@ -41,6 +50,13 @@ export interface ParquetOptions {
   jsonUnknownKeys?: JsonUnknownKeysBehavior;
   /** Unset: BIG_DECIMAL is a lossless plain decimal string. Set: DECIMAL(P,S). */
   decimal?: DecimalSpec;
+  /** Unset: `auto`. */
+  writer?: ParquetWriterName;
+  /**
+   * Threads of the direct writer (unset: 1, in process). More encode column chunks in parallel on worker
+   * threads — byte-identical output, faster, but each thread holds a column chunk of its own (see README).
+   */
+  writerThreads?: number;
 }
 
 export const PARQUET_KEYS = {
@@ -53,6 +69,8 @@ export const PARQUET_KEYS = {
   jsonUnknownKeys: 'fileFormat.parquet.json.unknownKeysBehavior',
   decimalPrecision: 'fileFormat.parquet.decimal.precision',
   decimalScale: 'fileFormat.parquet.decimal.scale',
+  writer: 'fileFormat.parquet.writer',
+  writerThreads: 'fileFormat.parquet.writerThreads',
 } as const;
 
 const PARQUET_PREFIX = 'fileFormat.parquet.';
@@ -72,6 +90,8 @@ export const MAX_ROW_GROUP_BYTES = 1024 * 1024 * 1024;
 export const MAX_PAGE_BYTES = 256 * 1024 * 1024;
 /** Deeper shredding makes little sense and bounds recursion on hostile input. */
 export const MAX_JSON_DEPTH = 32;
+/** More column-encoding threads than this only add memory. */
+export const MAX_WRITER_THREADS = 16;
 /** Decimal128 holds 38 digits. */
 export const MAX_DECIMAL_PRECISION = 38;
 
@@ -143,6 +163,14 @@ export function parseParquetOptions(config: Readonly<Record<string, string>>): P
     if (!(JSON_UNKNOWN_KEYS_BEHAVIORS as readonly string[]).includes(v)) throw invalid(PARQUET_KEYS.jsonUnknownKeys, unknownKeys, JSON_UNKNOWN_KEYS_BEHAVIORS.join(', '));
     options.jsonUnknownKeys = v as JsonUnknownKeysBehavior;
   }
+  const writer = textOf(config, PARQUET_KEYS.writer);
+  if (writer !== undefined) {
+    const v = writer.trim().toLowerCase();
+    if (!(PARQUET_WRITERS as readonly string[]).includes(v)) throw invalid(PARQUET_KEYS.writer, writer, PARQUET_WRITERS.join(', '));
+    options.writer = v as ParquetWriterName;
+  }
+  const threads = textOf(config, PARQUET_KEYS.writerThreads);
+  if (threads !== undefined) options.writerThreads = integerIn(PARQUET_KEYS.writerThreads, threads, 1, MAX_WRITER_THREADS, 'a number of threads');
   options.decimal = parseDecimal(config);
   if (options.decimal === undefined) delete options.decimal;
   if (options.jsonMaxDepth === undefined) delete options.jsonMaxDepth;

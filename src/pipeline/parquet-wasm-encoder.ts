@@ -24,6 +24,7 @@ import {
   rowsPerRowGroup, type EncodeOptions, type EncoderSettings, type ParquetEncoder, type ParquetFileSummary,
 } from './encoder.js';
 import { ParquetError, ParquetErrorCodes } from './parquet-error.js';
+import { CREATED_BY } from './version.js';
 import { footerBytes, parseFooter, patchFooter, replaceFooter, withFooter } from './parquet-footer.js';
 import { sendBatch, sendEnd, startWriterWorker, startWriting, type WorkerMessage, type WorkerWriterSpec } from './parquet-wasm-worker.js';
 
@@ -48,7 +49,7 @@ function writerSpec(settings: EncoderSettings, schema: Schema, rows: number): Wo
     columnDictionary: schema.fields
       .filter((f) => !ArrowTypes.isList(f.type) && !ArrowTypes.isStruct(f.type))
       .map((f): [string, boolean] => [f.name, dictionary.has(f.name)]),
-    createdBy: settings.createdBy,
+    createdBy: settings.createdBy ?? CREATED_BY,
     keyValueMetadata: [...settings.keyValueMetadata],
   };
 }
@@ -61,7 +62,8 @@ function emptyBatch(schema: Schema): RecordBatch {
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: 0, nullCount: 0, children: schema.fields.map((f) => nullData(f.type, 0)) }));
 }
 
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
+/** The chunks as one array (the chunk itself when there is one). */
+export function concat(chunks: readonly Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;

@@ -20,13 +20,13 @@
  */
 import {
   DataType as ArrowTypes, Dictionary, Field, Float32, Float64, Int32, Int64, List, RecordBatch, Schema, Struct,
-  TimestampMicrosecond, TimestampMillisecond, makeData, makeVector, util, type Data, type DataType as ArrowType, type Utf8,
+  TimestampMicrosecond, TimestampMillisecond, makeData, makeVector, util, type Data, type DataType as ArrowType, type Utf8, type Vector,
 } from 'apache-arrow';
 import { ConfigError, ErrorCodes } from '../errors.js';
 import { PINOT_CARDINALITY_KEY, PINOT_DATA_TYPE_KEY, PINOT_ENCODING_KEY } from '../sources/pinot/arrow-schema.js';
 import { arrowValueType } from '../sources/pinot/arrow-values.js';
 import type { DataType } from '../sources/pinot/types.js';
-import { materializeDictionary, nullData, rewriteUtf8, textsOf, validityOf } from './arrow-data.js';
+import { materializeAny, nullData, rewriteUtf8, textsOf, validityOf } from './arrow-data.js';
 import { decimalType, toPlainDecimal, utf8ToDecimalData } from './decimal.js';
 import { JsonShapeError, jsonArrowType, jsonTextPaths, shredJson, type JsonShape } from './json-shredding.js';
 import { unknownJsonKeyHandler, type ColumnUnknownJsonKeyHandler } from './json-unknown-keys.js';
@@ -100,6 +100,12 @@ export interface ParquetSchemaPlan {
   readonly jsonPaths: readonly (readonly string[])[];
   /** Converts a source batch (any column order; extra columns ignored). `firstRow` numbers rows in errors. */
   convert(batch: RecordBatch, firstRow?: number): RecordBatch;
+  /**
+   * Converts one column's source data (of the source field's type) to output column `index`'s type, for
+   * writers that go column by column; `source` is ignored (may be undefined) for a column the segment lacks,
+   * which comes out as `length` nulls.
+   */
+  convertColumn(index: number, source: Data | undefined, length: number, firstRow?: number): Data;
 }
 
 interface SourceColumn {
@@ -197,6 +203,17 @@ export function planParquetSchema(source: Schema, options: SchemaMappingOptions)
     dictionaryColumns,
     nestedDictionary,
     jsonPaths,
+    convertColumn(index: number, source: Data | undefined, length: number, firstRow = 0): Data {
+      const p = plans[index];
+      if (!p) throw new RangeError(`no output column ${index}`);
+      if (!p.inSource) return nullData(p.field.type, length);
+      if (!source || source.length !== length) {
+        throw new ParquetError(ParquetErrorCodes.PARQUET_SCHEMA_MISMATCH, `column ${p.name}: expected ${length} source rows, got ${source?.length ?? 'none'}`, {
+          context: { column: p.name },
+        });
+      }
+      return p.convert(source, firstRow);
+    },
     convert(batch: RecordBatch, firstRow = 0): RecordBatch {
       const length = batch.numRows;
       const children = plans.map((p) => {
@@ -246,18 +263,17 @@ function mapValue(
   name: string, dataType: DataType, src: SourceColumn | undefined, index: number, options: SchemaMappingOptions,
   maxShipped: number, element: boolean,
 ): Mapped {
-  const plain = (type: ArrowType, convert: Converter = identity): Mapped => ({ type, convert, jsonPaths: [] });
   switch (dataType) {
     case 'INT': case 'FLOAT': case 'DOUBLE': case 'BOOLEAN': case 'BYTES': case 'STRING':
       return mapPlain(dataType, src, index, maxShipped);
     case 'LONG':
-      if (src?.dataType === 'INT') return plain(new Int64(), (d) => widen(d, new Int64(), (v) => BigInt(v as number)));
-      return plain(new Int64());
+      if (src?.dataType === 'INT') return mapValues(src, new Int64(), index, maxShipped, (d) => widen(d, new Int64(), (v) => BigInt(v as number)));
+      return mapValues(src, new Int64(), index, maxShipped);
     case 'TIMESTAMP': {
       const zone = options.timestampWithoutZone?.includes(name) ? null : 'UTC';
-      if (options.timestampUnit !== 'MICROS') return plain(new TimestampMillisecond(zone), retype(new TimestampMillisecond(zone)));
+      if (options.timestampUnit !== 'MICROS') return mapValues(src, new TimestampMillisecond(zone), index, maxShipped, retype(new TimestampMillisecond(zone)));
       const type = new TimestampMicrosecond(zone);
-      return plain(type, (d) => widen(d, type, (v) => (v as bigint) * 1000n));
+      return mapValues(src, type, index, maxShipped, (d) => widen(d, type, (v) => (v as bigint) * 1000n));
     }
     case 'BIG_DECIMAL':
       return mapDecimal(name, src, index, options, maxShipped);
@@ -286,16 +302,36 @@ function retype(type: ArrowType): Converter {
 function mapPlain(dataType: DataType, src: SourceColumn | undefined, index: number, maxShipped: number): Mapped {
   const valueType = dataType === 'STRING' ? arrowValueType('STRING') : arrowValueType(dataType);
   if (dataType === 'DOUBLE' && src?.dataType === 'FLOAT') {
-    return { type: new Float64(), convert: (d) => widen(d, new Float64(), (v) => v as number), jsonPaths: [] };
+    return mapValues(src, new Float64(), index, maxShipped, (d) => widen(d, new Float64(), (v) => v as number));
   }
+  return mapValues(src, valueType, index, maxShipped, retype(valueType));
+}
+
+/**
+ * Values of `valueType` made by `convertValues`. A dictionary source stays a Dictionary (its entries are
+ * converted, once per dictionary, not per row) unless its cardinality exceeds `maxShipped`, when it is
+ * materialised first.
+ */
+function mapValues(src: SourceColumn | undefined, valueType: ArrowType, index: number, maxShipped: number, convertValues: Converter = identity): Mapped {
   if (src && ArrowTypes.isDictionary(src.field.type)) {
     if (src.cardinality === undefined || src.cardinality <= maxShipped) {
       const type = new Dictionary(valueType, new Int32(), index);
-      return { type, convert: (d) => d.clone(type), jsonPaths: [] };
+      // Batches sharing a dictionary keep sharing one (converted once): writers key dictionaries by identity.
+      const converted = new WeakMap<Data, Vector>();
+      const convert: Converter = (d, firstRow) => {
+        const source = d.dictionary!.data[0]!;
+        let dictionary = converted.get(source);
+        if (dictionary === undefined) {
+          dictionary = makeVector(convertValues(source, firstRow));
+          converted.set(source, dictionary);
+        }
+        return withDictionary(d, dictionary, type);
+      };
+      return { type, convert, jsonPaths: [] };
     }
-    return { type: valueType, convert: (d) => materializeDictionary(d as never), jsonPaths: [] };
+    return { type: valueType, convert: (d, firstRow) => convertValues(materializeAny(d), firstRow), jsonPaths: [] };
   }
-  return { type: valueType, convert: retype(valueType), jsonPaths: [] };
+  return { type: valueType, convert: convertValues, jsonPaths: [] };
 }
 
 function widen(data: Data, type: Int64 | Float64 | TimestampMicrosecond | Float32, f: (v: unknown) => unknown): Data {
@@ -311,7 +347,7 @@ function mapDecimal(name: string, src: SourceColumn | undefined, index: number, 
     // Lossless string: the plain decimal text (`<unscaled>E+<n>` → digits and zeros). Only values with an
     // exponent change; a dictionary is converted once (it is the same object in every batch of a segment).
     const m = mapPlain('STRING', src, index, maxShipped);
-    const cache = new WeakMap<Data, Data | undefined>();
+    const cache = new WeakMap<Data, Vector | undefined>();
     const plainText = (d: Data): Data | undefined => {
       const rewritten = rewriteUtf8(d as Data<Utf8>, E_UPPER, E_LOWER, toPlainDecimal);
       return rewritten === d ? undefined : rewritten;
@@ -319,7 +355,10 @@ function mapDecimal(name: string, src: SourceColumn | undefined, index: number, 
     const convert: Converter = (d, firstRow) => {
       if (ArrowTypes.isDictionary(d.type)) {
         const dict = d.dictionary!.data[0]!;
-        if (!cache.has(dict)) cache.set(dict, plainText(dict));
+        if (!cache.has(dict)) {
+          const text = plainText(dict);
+          cache.set(dict, text && makeVector(text));
+        }
         const converted = cache.get(dict);
         return m.convert(converted ? withDictionary(d, converted) : d, firstRow);
       }
@@ -336,7 +375,7 @@ function mapDecimal(name: string, src: SourceColumn | undefined, index: number, 
     );
   };
   const convert: Converter = (d, firstRow) => {
-    const text = ArrowTypes.isDictionary(d.type) ? materializeDictionary(d as never) : d;
+    const text = ArrowTypes.isDictionary(d.type) ? materializeAny(d) : d;
     return utf8ToDecimalData(text as Data<Utf8>, spec, fail(name, firstRow));
   };
   return { type, convert, jsonPaths: [] };
@@ -345,10 +384,9 @@ function mapDecimal(name: string, src: SourceColumn | undefined, index: number, 
 const E_UPPER = 0x45;
 const E_LOWER = 0x65;
 
-function withDictionary(d: Data, dictionary: Data): Data {
-  return makeData({
-    type: d.type as Dictionary, length: d.length, data: d.values as Int32Array, ...validityOf(d), dictionary: makeVector(dictionary),
-  });
+function withDictionary(d: Data, dictionary: Vector, type = d.type as Dictionary): Data {
+  if (type === d.type && dictionary === d.dictionary) return d;
+  return makeData({ type, length: d.length, data: d.values as Int32Array, ...validityOf(d), dictionary });
 }
 
 function mapShredded(name: string, shape: JsonShape, onUnknownKey: ColumnUnknownJsonKeyHandler): Mapped {

@@ -17,7 +17,6 @@ import { unknownJsonKeyHandler } from './json-unknown-keys.js';
 import type { ParquetOptions } from './parquet-options.js';
 import { createParquetWasmEncoder } from './parquet-wasm-encoder.js';
 import { planParquetSchema, type ParquetSchemaPlan, type SchemaMappingOptions } from './schema-mapping.js';
-import { CREATED_BY } from './version.js';
 
 /**
  * The table-schema options (`tableSchema`, `fieldIds`, `timestampWithoutZone`, `jsonShapes` — segmentToParquet
@@ -44,8 +43,9 @@ export interface ParquetStageOptions
 }
 
 /** The schema plan the stage will use (to read only `plan.sourceColumns`, or to show the output schema). */
-export function planFor(options: ParquetStageOptions): ParquetSchemaPlan {
+export function planFor(options: ParquetStageOptions, extra: Pick<SchemaMappingOptions, 'maxShippedDictionary'> = {}): ParquetSchemaPlan {
   return planParquetSchema(options.sourceSchema, {
+    ...extra,
     parquet: options.parquet,
     timestampUnit: options.target === 'iceberg' ? 'MICROS' : 'MILLIS',
     timestampWithoutZone: options.timestampWithoutZone,
@@ -68,7 +68,6 @@ export function encoderSettings(options: ParquetStageOptions, plan: ParquetSchem
     nestedDictionary: plan.nestedDictionary,
     jsonPaths: plan.jsonPaths,
     keyValueMetadata: options.keyValueMetadata ?? new Map(),
-    createdBy: CREATED_BY,
   };
 }
 

@@ -47,3 +47,6 @@ export const PARQUET_WASM_VERSION = parquetWasmVersion();
 
 /** `pinot-parquet-export version 0.1.0 (build parquet-wasm 0.8.0)`. */
 export const CREATED_BY = `${EXPORTER_NAME} version ${EXPORTER_VERSION} (build parquet-wasm ${PARQUET_WASM_VERSION})`;
+
+/** `pinot-parquet-export version 0.1.0 (build direct)`: files written by the direct writer (src/pipeline/direct). */
+export const DIRECT_CREATED_BY = `${EXPORTER_NAME} version ${EXPORTER_VERSION} (build direct)`;

@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { openSegment, type OpenSegmentOptions, type OpenedSegment } from './deepstore/index.js';
-import { PinotSegment, type BatchOptions } from './pinot/segment.js';
+import { PinotSegment, type BatchOptions, type ColumnChunkOptions, type ColumnChunkReader } from './pinot/segment.js';
 import type { SegmentMetadata } from './pinot/metadata.js';
 
 export type SegmentReaderOptions = OpenSegmentOptions;
@@ -62,6 +62,22 @@ export class SegmentReader implements AsyncDisposable {
       yield batch;
       this.assertOpen();
     }
+  }
+
+  /**
+   * Column chunks with read-scoped dictionaries (see PinotSegment.columnChunks); every read checks the
+   * reader is still open, since the bytes come from files close() removes.
+   */
+  columnChunks(options: ColumnChunkOptions = {}): ColumnChunkReader {
+    this.assertOpen();
+    const chunks = this.segment.columnChunks(options);
+    return {
+      schema: chunks.schema,
+      read: (name, start, end) => {
+        this.assertOpen();
+        return chunks.read(name, start, end);
+      },
+    };
   }
 
   /** Object-mode Readable of RecordBatches; decodes only when the consumer asks (backpressure). */

@@ -39,9 +39,11 @@ const REAL: Case[] = [
 
 afterAll(() => closeDuckdb());
 
+const WRITERS = ['direct', 'parquet-wasm'] as const;
+
 describeFixtures('every real segment converts and reads back equal in hyparquet and DuckDB', 'fixtures', (fixtures) => {
-  for (const c of [...GENERATED, ...REAL]) {
-    it(c.name, async () => {
+  for (const c of [...GENERATED, ...REAL]) for (const writer of WRITERS) {
+    it(`${c.name} (${writer})`, async () => {
       const location = join(fixtures, c.path);
       const expected = await readRows(location, { legacyPadding: c.legacyPadding });
       const reader = await SegmentReader.open(location);
@@ -49,7 +51,7 @@ describeFixtures('every real segment converts and reads back equal in hyparquet 
       const columns = reader.segment.columns();
       await reader.close();
 
-      const { bytes, summary } = await convert(location, { parquet: { ...DEFAULT_PARQUET_OPTIONS }, legacyPadding: c.legacyPadding });
+      const { bytes, summary } = await convert(location, { parquet: { ...DEFAULT_PARQUET_OPTIONS, writer }, legacyPadding: c.legacyPadding });
       expect(summary.rows).toBe(expected.length);
       expect(await hyparquetRows(bytes)).toStrictEqual(expected);
       const file = tempParquet(bytes);
@@ -67,12 +69,14 @@ describeFixtures('every real segment converts and reads back equal in hyparquet 
         // Every field OPTIONAL (the 3-level LIST's middle group is REPEATED by definition).
         for (const e of meta.schema.slice(1)) expect([e.name, e.repetition_type]).toStrictEqual([e.name, e.name === 'list' ? 'REPEATED' : 'OPTIONAL']);
 
-        // Dictionary pages exactly on the columns Pinot dictionary-encodes (BOOLEAN has no Parquet dictionary).
+        // Dictionary pages exactly on the columns Pinot dictionary-encodes (BOOLEAN has no Parquet dictionary;
+        // parquet-wasm has one dictionary setting for all list elements).
         const multiValueDict = columns.some((col) => !col.singleValue && col.forwardIndexEncoding === 'DICTIONARY');
         for (const col of columns) {
           const colChunks = chunks.filter((m) => m.path_in_schema[0] === col.name);
           expect(colChunks.length, col.name).toBe(meta.row_groups.length);
-          const wantDictionary = col.singleValue ? col.forwardIndexEncoding === 'DICTIONARY' && col.dataType !== 'BOOLEAN' : multiValueDict;
+          const pinotDictionary = col.forwardIndexEncoding === 'DICTIONARY' && col.dataType !== 'BOOLEAN';
+          const wantDictionary = col.singleValue || writer === 'direct' ? pinotDictionary : multiValueDict;
           for (const m of colChunks) expect([col.name, m.dictionary_page_offset !== undefined]).toStrictEqual([col.name, wantDictionary]);
         }
 
@@ -81,7 +85,9 @@ describeFixtures('every real segment converts and reads back equal in hyparquet 
         expect(kv.get(FILE_METADATA_KEYS.totalDocs)).toBe(String(expected.length));
         expect(kv.has('ARROW:schema')).toBe(false);
         expect(JSON.parse(kv.get(FILE_METADATA_KEYS.schema)!)).toHaveProperty('schemaName');
-        expect(meta.created_by).toMatch(/^pinot-parquet-export version \d+\.\d+\.\d+ \(build parquet-wasm 0\.8\.0\)$/);
+        expect(meta.created_by).toMatch(writer === 'direct'
+          ? /^pinot-parquet-export version \d+\.\d+\.\d+ \(build direct\)$/
+          : /^pinot-parquet-export version \d+\.\d+\.\d+ \(build parquet-wasm 0\.8\.0\)$/);
         expect(meta.row_groups).toHaveLength(1);
       } finally {
         file.remove();

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { expect } from 'vitest';
+import { deserializeTCompactProtocol } from 'hyparquet/src/thrift.js';
 import { parquetMetadata, parquetReadObjects, parquetSchema } from 'hyparquet';
 import type { FileMetaData, SchemaTree } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
@@ -192,4 +193,22 @@ export async function rejection(p: Promise<unknown>): Promise<Error> {
     return err as Error;
   }
   return expect.fail('expected the conversion to fail');
+}
+
+/**
+ * Page types of a column chunk, walked header by header with hyparquet's own Thrift reader (works for files
+ * with and without a page index): 0 DATA_PAGE, 2 DICTIONARY_PAGE, 3 DATA_PAGE_V2.
+ */
+export function pageTypes(bytes: Uint8Array, chunk: { dictionary_page_offset?: bigint; data_page_offset: bigint; total_compressed_size: bigint }): number[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const start = Number(chunk.dictionary_page_offset ?? chunk.data_page_offset);
+  const end = start + Number(chunk.total_compressed_size);
+  const types: number[] = [];
+  const reader = { view, offset: start };
+  while (reader.offset < end) {
+    const header = deserializeTCompactProtocol(reader);
+    types.push(header.field_1 as number);
+    reader.offset += header.field_3 as number;
+  }
+  return types;
 }

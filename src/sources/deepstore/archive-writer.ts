@@ -14,7 +14,7 @@
  * Everything streams with backpressure: file contents are read a chunk at a time and the archive is never
  * held in memory (the LZ4 encoder holds one 4 MiB block).
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { open, opendir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
@@ -426,12 +426,17 @@ export async function packSegmentArchive(segmentDir: string, out: Writable | str
     throw new SourceError(ErrorCodes.SOURCE_NOT_FOUND, `cannot read segment directory: ${err.message}`, { context: { uri: segmentDir }, cause: err });
   });
   if (!info.isDirectory()) throw new ConfigError(ErrorCodes.USAGE, 'segment path is not a directory', { context: { uri: segmentDir } });
+  options.signal?.throwIfAborted();
   const sink = typeof out === 'string' ? createWriteStream(out, { flags: 'wx' }) : out;
   const source = Readable.from(segmentTar(segmentDir, name, options.order ?? 'filesystem', entries, tarCounter), { objectMode: false });
   try {
     await pipeline([source, ...compressorStages(compression), counting(outCounter), sink], { signal: options.signal });
   } catch (err) {
-    if (typeof out === 'string' && (err as NodeJS.ErrnoException).code !== 'EEXIST') await rm(out, { force: true });
+    if (typeof out === 'string' && (err as NodeJS.ErrnoException).code !== 'EEXIST') {
+      // The file stream opens asynchronously: removing the file before it has opened (and closed) would race.
+      if (!(sink as WriteStream).closed) await new Promise<void>((resolve) => sink.once('close', () => resolve()));
+      await rm(out, { force: true });
+    }
     if (options.signal?.aborted) throw options.signal.reason;
     if (err instanceof SourceError || err instanceof ConfigError) throw err;
     throw new SourceError(ErrorCodes.SOURCE_FETCH_FAILED, `writing the segment archive failed: ${(err as Error).message}`, {

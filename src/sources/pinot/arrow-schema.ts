@@ -12,9 +12,20 @@ export const PINOT_ENCODING_KEY = 'pinot.encoding';
 export const PINOT_CARDINALITY_KEY = 'pinot.cardinality';
 export const PINOT_SORTED_KEY = 'pinot.sorted';
 
-/** Whether a column comes out as an Arrow Dictionary that reuses Pinot's dictionary (SV text/binary only). */
-export function usesArrowDictionary(column: ColumnMetadata, keepDictionaries: boolean): boolean {
-  if (!keepDictionaries || !column.singleValue || column.forwardIndexEncoding !== 'DICTIONARY') return false;
+/**
+ * `true`: SV text/binary dictionary columns become Arrow Dictionaries; `'all'`: every dictionary-encoded column
+ * but BOOLEAN (MV as List<Dictionary>), which the column-chunk reader uses; `false`: none.
+ */
+export type KeepDictionaries = boolean | 'all';
+
+/**
+ * Whether a column's values come out as Arrow Dictionary data reusing Pinot's dictionary (for an MV column:
+ * its List elements). BOOLEAN never does: its two-entry dictionary is cheaper as bits.
+ */
+export function usesArrowDictionary(column: ColumnMetadata, keepDictionaries: KeepDictionaries): boolean {
+  if (column.forwardIndexEncoding !== 'DICTIONARY') return false;
+  if (keepDictionaries === 'all') return column.dataType !== 'BOOLEAN';
+  if (!keepDictionaries || !column.singleValue) return false;
   switch (column.dataType) {
     case 'STRING': case 'JSON': case 'BYTES': case 'BIG_DECIMAL': return true;
     default: return false;
@@ -25,7 +36,7 @@ export function usesArrowDictionary(column: ColumnMetadata, keepDictionaries: bo
  * @param dictionaryId Arrow dictionary id for Dictionary-typed fields; ids must be unique within a schema
  *   and stable between `schema()` and the batches, so callers pass the column's position in the segment.
  */
-export function arrowField(column: ColumnMetadata, keepDictionaries: boolean, dictionaryId: number): Field {
+export function arrowField(column: ColumnMetadata, keepDictionaries: KeepDictionaries, dictionaryId: number): Field {
   const metadata = new Map<string, string>([
     [PINOT_DATA_TYPE_KEY, column.dataType],
     [PINOT_FIELD_TYPE_KEY, column.fieldType],
@@ -33,10 +44,13 @@ export function arrowField(column: ColumnMetadata, keepDictionaries: boolean, di
   ]);
   if (column.cardinality >= 0) metadata.set(PINOT_CARDINALITY_KEY, String(column.cardinality));
   if (column.isSorted) metadata.set(PINOT_SORTED_KEY, 'true');
+  const dictionary = usesArrowDictionary(column, keepDictionaries);
   let type;
   if (!column.singleValue) {
-    type = new List(listElementField(column.dataType));
-  } else if (usesArrowDictionary(column, keepDictionaries)) {
+    type = new List(dictionary
+      ? new Field('element', new Dictionary(arrowValueType(column.dataType), new Int32(), dictionaryId), true)
+      : listElementField(column.dataType));
+  } else if (dictionary) {
     type = new Dictionary(arrowValueType(column.dataType), new Int32(), dictionaryId);
   } else {
     type = arrowValueType(column.dataType);
@@ -57,7 +71,7 @@ export function schemaMetadata(segment: SegmentMetadata): Map<string, string> {
 }
 
 /** Field of each named column; dictionary ids are the column's position among all segment columns. */
-export function arrowSchema(segment: SegmentMetadata, columns: readonly ColumnMetadata[], keepDictionaries: boolean): Schema {
+export function arrowSchema(segment: SegmentMetadata, columns: readonly ColumnMetadata[], keepDictionaries: KeepDictionaries): Schema {
   const positions = [...segment.columns.keys()];
   const fields = columns.map((c) => arrowField(c, keepDictionaries, positions.indexOf(c.name)));
   return new Schema(fields, schemaMetadata(segment));

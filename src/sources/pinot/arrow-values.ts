@@ -7,12 +7,13 @@
  * - BIG_DECIMAL has a per-value scale → Arrow Utf8 holding a lossless decimal string (see values.ts).
  * - MAP → Arrow Utf8 holding a JSON object whose values are Pinot's JSON text.
  */
+import { bigDecimalTexts } from './bigdecimal-text.js';
 import {
   Binary, Bool, Dictionary, Field, Float32, Float64, Int32, Int64, List, TimestampMillisecond, Utf8,
   makeData, makeVector, type Data, type DataType as ArrowType, type Vector,
 } from 'apache-arrow';
 import type { DataType, ValueBlock, VarBytes } from './types.js';
-import { bigDecimalToString, decodeBigDecimal, decodeMapValue } from './values.js';
+import { decodeMapValue } from './values.js';
 
 const utf8Encoder = new TextEncoder();
 
@@ -62,56 +63,9 @@ export function presentBlock(dataType: DataType, block: ValueBlock): ValueBlock 
   return { kind: 'BYTES', values: { offsets: outOffsets, data: out } };
 }
 
-/**
- * BIG_DECIMAL bytes → `bigDecimalToString` text, written as ASCII straight into one buffer. A dictionary of
- * a metric can hold a million entries, so values whose unscaled part has at most 6 bytes (exact in a double)
- * skip BigInt and the per-value TextEncoder; longer ones (and malformed ones, for the error) take the
- * general path. Both produce the same text.
- */
+/** BIG_DECIMAL bytes → `bigDecimalToString` text (bigdecimal-text.ts writes it digit by digit, no BigInt for short values). */
 function presentBigDecimals(values: VarBytes): VarBytes {
-  const { offsets, data } = values;
-  const n = offsets.length - 1;
-  const outOffsets = new Int32Array(n + 1);
-  let out = new Uint8Array(Math.max(64, n * 12));
-  let pos = 0;
-  for (let i = 0; i < n; i++) {
-    const from = offsets[i]!;
-    const to = offsets[i + 1]!;
-    const len = to - from;
-    let text: string;
-    if (len >= 3 && len <= 8) {
-      const scale = ((data[from]! << 24) >> 16) | data[from + 1]!;
-      let v = 0;
-      for (let k = from + 2; k < to; k++) v = v * 256 + data[k]!;
-      if (data[from + 2]! & 0x80) v -= 2 ** (8 * (len - 2));
-      text = smallDecimalText(v, scale);
-    } else {
-      text = bigDecimalToString(decodeBigDecimal(data.subarray(from, to)));
-    }
-    if (pos + text.length > out.length) {
-      const grown = new Uint8Array(Math.max(out.length * 2, pos + text.length));
-      grown.set(out.subarray(0, pos));
-      out = grown;
-    }
-    // The text is ASCII (digits, '-', '.', 'E', '+'): one byte per char.
-    for (let k = 0; k < text.length; k++) out[pos++] = text.charCodeAt(k);
-    outOffsets[i + 1] = pos;
-  }
-  return { offsets: outOffsets, data: out.subarray(0, pos) };
-}
-
-/** `bigDecimalToString` of unscaled × 10^−scale for a safe-integer `unscaled`. */
-function smallDecimalText(unscaled: number, scale: number): string {
-  if (scale < 0) return `${unscaled}E+${-scale}`;
-  const negative = unscaled < 0;
-  const digits = String(negative ? -unscaled : unscaled);
-  const sign = negative ? '-' : '';
-  if (scale === 0) return sign + digits;
-  if (digits.length > scale) {
-    const point = digits.length - scale;
-    return sign + digits.slice(0, point) + '.' + digits.slice(point);
-  }
-  return sign + '0.' + '0'.repeat(scale - digits.length) + digits;
+  return bigDecimalTexts(values);
 }
 
 /** Values of `block` at positions `ids` (dictionary lookup). */

@@ -2,15 +2,21 @@
  * One column of one segment → Arrow Data for any doc range. Picks the decoders (§7 of the format spec),
  * decodes the dictionary once, and applies the null vector as Arrow validity. No I/O: everything is read
  * through the layout's ByteRanges.
+ *
+ * In chunk mode (`chunkDictionary` set) a dictionary column's Data carries only the dictionary entries its
+ * docs use, renumbered (see dictionary-subset.ts), and the whole dictionary is decoded only when asked to
+ * keep it in memory; otherwise it is read per call in windows (dictionary-windows.ts).
  */
-import type { Data, Dictionary, Field, Vector } from 'apache-arrow';
+import { List, makeData, makeVector, type Data, type Dictionary, type Field, type Vector } from 'apache-arrow';
 import { ErrorCodes, SegmentFormatError, enrich } from '../../errors.js';
-import { usesArrowDictionary } from './arrow-schema.js';
+import { usesArrowDictionary, type KeepDictionaries } from './arrow-schema.js';
 import {
   dictionaryToData, dictionaryVector, gather, listToData, presentBlock, validityFromNulls, valuesToData,
   type Validity,
 } from './arrow-values.js';
-import { readDictionary } from './dictionary.js';
+import { readDictionary, type DictionaryOptions } from './dictionary.js';
+import { dropNullRowElements, memoryDictionary, renumberIds, type DictionarySource } from './dictionary-subset.js';
+import { windowedDictionary } from './dictionary-windows.js';
 import { openDictForward } from './forward-dict.js';
 import { openRawForward } from './forward-raw.js';
 import type { ColumnMetadata } from './metadata.js';
@@ -19,10 +25,18 @@ import type { SegmentLayout } from './segment-layout.js';
 import type { ForwardReader, ValueBlock } from './types.js';
 
 export interface ColumnReaderOptions {
-  /** Keep Pinot dictionaries as Arrow Dictionary vectors for SV text/binary columns (default true). */
-  keepDictionaries?: boolean;
+  /**
+   * Keep Pinot dictionaries as Arrow Dictionary vectors: `true` (default) for SV text/binary columns, `'all'`
+   * for every dictionary column but BOOLEAN. Ignored in chunk mode, which is always `'all'`.
+   */
+  keepDictionaries?: KeepDictionaries;
   /** Pre-08/2016 `%`-padded STRING dictionaries: refuse (default) or strip the padding. */
   legacyPadding?: 'refuse' | 'strip';
+  /**
+   * Chunk mode: each read's dictionary holds only the entries its docs use. 'memory' decodes the whole
+   * dictionary once and keeps it; 'windowed' keeps nothing and reads the needed entries per call.
+   */
+  chunkDictionary?: 'memory' | 'windowed';
 }
 
 export class ColumnReader {
@@ -31,20 +45,22 @@ export class ColumnReader {
   /** Dictionary values, already in presentation form (BIG_DECIMAL/MAP as text). */
   private readonly dictionary: ValueBlock | undefined;
   private readonly dictVector: Vector | undefined;
+  /** Chunk mode: where each read's dictionary subset comes from. */
+  private readonly subsetSource: DictionarySource | undefined;
   private readonly nulls: RoaringBitmap | undefined;
 
   private constructor(
     readonly column: ColumnMetadata,
     field: Field,
     forward: ForwardReader,
-    dictionary: ValueBlock | undefined,
-    dictVector: Vector | undefined,
+    dictionary: { values?: ValueBlock; vector?: Vector; subset?: DictionarySource },
     nulls: RoaringBitmap | undefined,
   ) {
     this.field = field;
     this.forward = forward;
-    this.dictionary = dictionary;
-    this.dictVector = dictVector;
+    this.dictionary = dictionary.values;
+    this.dictVector = dictionary.vector;
+    this.subsetSource = dictionary.subset;
     this.nulls = nulls;
   }
 
@@ -62,12 +78,12 @@ export class ColumnReader {
         context: { column: name, index: 'forward_index' },
       });
     }
-    const keep = options.keepDictionaries ?? true;
+    const chunkMode = options.chunkDictionary;
+    const keep = chunkMode ? 'all' : options.keepDictionaries ?? true;
     const fwdRange = layout.indexRange(name, 'forward_index')!;
     try {
       let forward: ForwardReader;
-      let dictionary: ValueBlock | undefined;
-      let dictVector: Vector | undefined;
+      const dictionary: { values?: ValueBlock; vector?: Vector; subset?: DictionarySource } = {};
       if (column.forwardIndexEncoding === 'DICTIONARY') {
         const dictRange = layout.indexRange(name, 'dictionary');
         if (!dictRange) {
@@ -75,16 +91,22 @@ export class ColumnReader {
             context: { index: 'dictionary' },
           });
         }
-        const raw = readDictionary(dictRange, {
+        const dictOptions: DictionaryOptions = {
           storedType: column.storedType,
           cardinality: column.cardinality,
           entryWidth: column.dictionaryElementSize,
           paddingCharacter: column.paddingCharacter,
           legacyPadding: options.legacyPadding,
           column: name,
-        });
-        dictionary = presentBlock(column.dataType, raw);
-        if (usesArrowDictionary(column, keep)) dictVector = dictionaryVector(column.dataType, dictionary);
+        };
+        const arrowDictionary = usesArrowDictionary(column, keep);
+        if (chunkMode === 'windowed' && arrowDictionary) {
+          dictionary.subset = windowedDictionary(dictRange, column.dataType, dictOptions);
+        } else {
+          dictionary.values = presentBlock(column.dataType, readDictionary(dictRange, dictOptions));
+          if (chunkMode && arrowDictionary) dictionary.subset = memoryDictionary(dictionary.values, column.cardinality);
+          else if (arrowDictionary) dictionary.vector = dictionaryVector(column.dataType, dictionary.values);
+        }
         forward = openDictForward(fwdRange, {
           singleValue: column.singleValue,
           isSorted: column.isSorted,
@@ -104,7 +126,7 @@ export class ColumnReader {
       }
       const nullRange = layout.indexRange(name, 'nullvalue_vector');
       const nulls = nullRange ? readRoaringBitmap(nullRange, { column: name, index: 'nullvalue_vector' }) : undefined;
-      return new ColumnReader(column, field, forward, dictionary, dictVector, nulls);
+      return new ColumnReader(column, field, forward, dictionary, nulls);
     } catch (err) {
       throw enrich(err, { column: name });
     }
@@ -131,13 +153,27 @@ export class ColumnReader {
     switch (fwd.kind) {
       case 'sv-dict': {
         const ids = fwd.readDictIds(start, end);
+        if (this.subsetSource) {
+          return dictionaryToData(this.subsetVector(ids, validity?.nullBitmap), this.field.type as Dictionary, ids, validity);
+        }
         if (this.dictVector) {
           return dictionaryToData(this.dictVector, this.field.type as Dictionary, ids, validity);
         }
         return valuesToData(dataType, gather(this.dictionary!, ids), validity);
       }
       case 'mv-dict': {
-        const { offsets, values } = fwd.readDictIds(start, end);
+        let { offsets, values } = fwd.readDictIds(start, end);
+        if (this.subsetSource || this.dictVector) {
+          let vector = this.dictVector;
+          if (this.subsetSource) {
+            if (validity) ({ offsets, values } = dropNullRowElements(offsets, values, validity.nullBitmap));
+            vector = this.subsetVector(values);
+          }
+          const type = this.field.type as List;
+          const child = dictionaryToData(vector!, type.children[0]!.type as Dictionary, values);
+          const nulls = validity ? { nullBitmap: validity.nullBitmap, nullCount: validity.nullCount } : {};
+          return makeData({ type, length: offsets.length - 1, valueOffsets: offsets, child, ...nulls });
+        }
         return listToData(dataType, offsets, valuesToData(dataType, gather(this.dictionary!, values)), validity);
       }
       case 'sv-raw':
@@ -147,6 +183,16 @@ export class ColumnReader {
         return listToData(dataType, offsets, valuesToData(dataType, presentBlock(dataType, values)), validity);
       }
     }
+  }
+
+  /**
+   * Chunk mode: renumbers `ids` in place to the subset and returns the subset's values (ascending dictionary
+   * order) as an Arrow vector.
+   */
+  private subsetVector(ids: Int32Array, validBitmap?: Uint8Array): Vector {
+    const source = this.subsetSource!;
+    const used = renumberIds(ids, source.cardinality, validBitmap, this.column.name);
+    return makeVector(valuesToData(this.column.dataType, source.values(used)));
   }
 
   private validity(start: number, end: number): Validity | undefined {

@@ -39,7 +39,7 @@ export function readDictionary(range: ByteRange, opts: DictionaryOptions): Value
   const ctx: ErrorContext = { column: opts.column, index: 'dictionary' };
   const { storedType, cardinality } = opts;
   if (!Number.isSafeInteger(cardinality) || cardinality < 0) {
-    throw fail(ErrorCodes.PINOT_BAD_METADATA, `cardinality ${cardinality} is not a count`, ctx, 0);
+    throw dictionaryFailure(ErrorCodes.PINOT_BAD_METADATA, `cardinality ${cardinality} is not a count`, ctx, 0);
   }
   switch (storedType) {
     case 'INT': case 'LONG': case 'FLOAT': case 'DOUBLE':
@@ -50,7 +50,7 @@ export function readDictionary(range: ByteRange, opts: DictionaryOptions): Value
       return { kind: 'BYTES', values: readFixedWidth(bytes, opts, ctx) };
     }
     case 'MAP':
-      throw fail(ErrorCodes.PINOT_UNSUPPORTED_TYPE, 'MAP columns have no dictionary', ctx, 0);
+      throw dictionaryFailure(ErrorCodes.PINOT_UNSUPPORTED_TYPE, 'MAP columns have no dictionary', ctx, 0);
   }
 }
 
@@ -86,19 +86,19 @@ function readVarLength(bytes: Uint8Array, cardinality: number, ctx: ErrorContext
   const dv = dataView(bytes);
   const count = dv.getInt32(8);
   if (count !== cardinality) {
-    throw fail(ErrorCodes.PINOT_CORRUPT, `var-length dictionary holds ${count} values, metadata cardinality is ${cardinality}`, ctx, 8);
+    throw dictionaryFailure(ErrorCodes.PINOT_CORRUPT, `var-length dictionary holds ${count} values, metadata cardinality is ${cardinality}`, ctx, 8);
   }
   const offsetsStart = dv.getInt32(12);
   const offsetsEnd = offsetsStart + 4 * (count + 1);
   if (offsetsStart < VL_HEADER) {
-    throw fail(ErrorCodes.PINOT_CORRUPT, `var-length offsets start at ${offsetsStart}, inside the ${VL_HEADER}-byte header`, ctx, 12);
+    throw dictionaryFailure(ErrorCodes.PINOT_CORRUPT, `var-length offsets start at ${offsetsStart}, inside the ${VL_HEADER}-byte header`, ctx, 12);
   }
   if (offsetsEnd > bytes.length) {
-    throw fail(ErrorCodes.PINOT_TRUNCATED, `var-length offsets end at ${offsetsEnd}, past the ${bytes.length}-byte buffer`, ctx, offsetsStart);
+    throw dictionaryFailure(ErrorCodes.PINOT_TRUNCATED, `var-length offsets end at ${offsetsEnd}, past the ${bytes.length}-byte buffer`, ctx, offsetsStart);
   }
   const first = dv.getInt32(offsetsStart);
   if (first < offsetsEnd) {
-    throw fail(ErrorCodes.PINOT_CORRUPT, `first value offset ${first} points into the offsets array (ends at ${offsetsEnd})`, ctx, offsetsStart);
+    throw dictionaryFailure(ErrorCodes.PINOT_CORRUPT, `first value offset ${first} points into the offsets array (ends at ${offsetsEnd})`, ctx, offsetsStart);
   }
   const offsets = new Int32Array(count + 1);
   let prev = first;
@@ -106,13 +106,13 @@ function readVarLength(bytes: Uint8Array, cardinality: number, ctx: ErrorContext
     const at = offsetsStart + 4 * i;
     const next = dv.getInt32(at);
     if (next < prev) {
-      throw fail(ErrorCodes.PINOT_CORRUPT, `value offset ${i} (${next}) is before offset ${i - 1} (${prev})`, ctx, at);
+      throw dictionaryFailure(ErrorCodes.PINOT_CORRUPT, `value offset ${i} (${next}) is before offset ${i - 1} (${prev})`, ctx, at);
     }
     offsets[i] = next - first;
     prev = next;
   }
   if (prev > bytes.length) {
-    throw fail(ErrorCodes.PINOT_TRUNCATED, `last value ends at ${prev}, past the ${bytes.length}-byte buffer`, ctx, offsetsEnd - 4);
+    throw dictionaryFailure(ErrorCodes.PINOT_TRUNCATED, `last value ends at ${prev}, past the ${bytes.length}-byte buffer`, ctx, offsetsEnd - 4);
   }
   return { offsets, data: bytes.subarray(first, prev) };
 }
@@ -122,11 +122,11 @@ function readFixedWidth(bytes: Uint8Array, opts: DictionaryOptions, ctx: ErrorCo
   let width = opts.entryWidth;
   if (width === undefined) {
     if (cardinality === 0 ? bytes.length !== 0 : bytes.length % cardinality !== 0) {
-      throw fail(ErrorCodes.PINOT_CORRUPT, `${bytes.length} bytes do not divide into ${cardinality} equal entries`, ctx, 0);
+      throw dictionaryFailure(ErrorCodes.PINOT_CORRUPT, `${bytes.length} bytes do not divide into ${cardinality} equal entries`, ctx, 0);
     }
     width = cardinality === 0 ? 0 : bytes.length / cardinality;
   } else if (!Number.isSafeInteger(width) || width < 0) {
-    throw fail(ErrorCodes.PINOT_BAD_METADATA, `dictionary entry width ${width} is not a byte count`, ctx, 0);
+    throw dictionaryFailure(ErrorCodes.PINOT_BAD_METADATA, `dictionary entry width ${width} is not a byte count`, ctx, 0);
   }
   checkLength(bytes.length, cardinality * width, `${cardinality} entries of ${width} bytes`, ctx);
   const offsets = new Int32Array(cardinality + 1);
@@ -153,12 +153,12 @@ function readFixedWidth(bytes: Uint8Array, opts: DictionaryOptions, ctx: ErrorCo
 }
 
 /** The legacy pad byte to strip, undefined for NUL padding; throws when legacy padding is refused. */
-function legacyPadByte(opts: DictionaryOptions, ctx: ErrorContext): number | undefined {
+export function legacyPadByte(opts: DictionaryOptions, ctx: ErrorContext): number | undefined {
   const padding = opts.paddingCharacter;
   if (padding === undefined || padding === '\0' || padding === '\\u0000') return undefined;
   const code = padding.charCodeAt(0);
   if (opts.legacyPadding === 'strip' && padding.length === 1 && code < 0x80) return code;
-  throw fail(
+  throw dictionaryFailure(
     ErrorCodes.PINOT_LEGACY_PADDING,
     `STRING dictionary padded with ${JSON.stringify(padding)}: a pre-08/2016 segment; only NUL padding is read ` +
       `unless legacy padding is stripped on request (--legacy-padding strip), which also strips a genuine trailing ${JSON.stringify(padding)}`,
@@ -166,15 +166,15 @@ function legacyPadByte(opts: DictionaryOptions, ctx: ErrorContext): number | und
   );
 }
 
-function checkLength(actual: number, expected: number, what: string, ctx: ErrorContext): void {
+export function checkLength(actual: number, expected: number, what: string, ctx: ErrorContext): void {
   if (actual < expected) {
-    throw fail(ErrorCodes.PINOT_TRUNCATED, `${what} need ${expected} bytes, the dictionary has ${actual}`, ctx, actual);
+    throw dictionaryFailure(ErrorCodes.PINOT_TRUNCATED, `${what} need ${expected} bytes, the dictionary has ${actual}`, ctx, actual);
   }
   if (actual > expected) {
-    throw fail(ErrorCodes.PINOT_CORRUPT, `${what} need ${expected} bytes, the dictionary has ${actual}`, ctx, expected);
+    throw dictionaryFailure(ErrorCodes.PINOT_CORRUPT, `${what} need ${expected} bytes, the dictionary has ${actual}`, ctx, expected);
   }
 }
 
-function fail(code: ErrorCode, detail: string, ctx: ErrorContext, offset: number): SegmentFormatError {
+export function dictionaryFailure(code: ErrorCode, detail: string, ctx: ErrorContext, offset: number): SegmentFormatError {
   return new SegmentFormatError(code, detail, { context: { ...ctx, offset } });
 }

@@ -4,24 +4,54 @@
  */
 import { RecordBatch, Schema, Struct, makeData, type Data } from 'apache-arrow';
 import { ConfigError, ErrorCodes, SegmentFormatError, enrich, withContext } from '../../errors.js';
-import { arrowSchema } from './arrow-schema.js';
+import { arrowSchema, usesArrowDictionary, type KeepDictionaries } from './arrow-schema.js';
 import { ColumnReader } from './column-reader.js';
+import { decodedDictionaryBytes } from './dictionary-subset.js';
 import { parseSegmentMetadata, type ColumnMetadata, type SegmentMetadata } from './metadata.js';
 import { parseProperties } from './properties.js';
 import { openSegmentLayout, type SegmentLayout } from './segment-layout.js';
 import type { SegmentFiles } from './types.js';
 
 export const DEFAULT_BATCH_ROWS = 65_536;
+/** Decoded dictionaries a ColumnChunkReader keeps whole, in total; larger ones are read per chunk. */
+export const DEFAULT_DICTIONARY_BUDGET_BYTES = 32 << 20;
 
 export interface BatchOptions {
   /** Columns to read, in this order (default: every physical column in metadata order). */
   columns?: readonly string[];
   /** Rows per record batch (default 65,536). */
   batchRows?: number;
-  /** Keep Pinot dictionaries as Arrow Dictionary vectors for SV text/binary columns (default true). */
-  keepDictionaries?: boolean;
+  /**
+   * Keep Pinot dictionaries as Arrow Dictionary vectors: `true` (default) for SV text/binary columns,
+   * `'all'` for every dictionary-encoded column but BOOLEAN (MV: List<Dictionary>), `false` for none.
+   */
+  keepDictionaries?: KeepDictionaries;
   /** Pre-08/2016 `%`-padded STRING dictionaries: refuse (default) or strip the padding. */
   legacyPadding?: 'refuse' | 'strip';
+}
+
+export interface ColumnChunkOptions {
+  /** Columns to read (default: every physical column in metadata order); the schema follows this order. */
+  columns?: readonly string[];
+  /** Pre-08/2016 `%`-padded STRING dictionaries: refuse (default) or strip the padding. */
+  legacyPadding?: 'refuse' | 'strip';
+  /**
+   * Bytes of decoded dictionaries kept whole for the reader's life (default 32 MiB); the smallest fit
+   * first. Every other dictionary is read per call, only where the requested docs' entries are.
+   */
+  dictionaryBudgetBytes?: number;
+}
+
+/** Column-at-a-time reads for a columnar writer (one column chunk of one row group per call). */
+export interface ColumnChunkReader {
+  /** Arrow schema of the chunks (keepDictionaries 'all'), same field order as `columns`. */
+  readonly schema: Schema;
+  /**
+   * Column `name`, docs [start, end): Arrow Data of the schema field's type. A dictionary column's Data
+   * (an MV column's List child) is Dictionary data whose dictionary holds exactly the entries the non-null
+   * docs use, in Pinot dictionary order, ids renumbered from 0; null docs have id 0.
+   */
+  read(name: string, start: number, end: number): Data;
 }
 
 export class PinotSegment {
@@ -110,5 +140,72 @@ export class PinotSegment {
       });
       yield new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: end - start, nullCount: 0, children }));
     }
+  }
+
+  /**
+   * A reader of column chunks: any column, any doc range, in any order (ascending ranges per column are
+   * fastest). Dictionaries are scoped to each read, so memory stays at one chunk plus the dictionary budget.
+   */
+  columnChunks(options: ColumnChunkOptions = {}): ColumnChunkReader {
+    const budget = options.dictionaryBudgetBytes ?? DEFAULT_DICTIONARY_BUDGET_BYTES;
+    if (typeof budget !== 'number' || !(budget >= 0)) {
+      throw new ConfigError(ErrorCodes.USAGE, `dictionaryBudgetBytes must be a non-negative number, got ${budget}`);
+    }
+    const columns = this.columns(options.columns);
+    const schema = arrowSchema(this.metadata, columns, 'all');
+    const inMemory = this.dictionariesWithin(columns, budget);
+    const readers = new Map<string, ColumnReader>();
+    columns.forEach((c, i) => {
+      if (readers.has(c.name)) return;
+      try {
+        readers.set(c.name, ColumnReader.open(c, schema.fields[i]!, this.layout, this.metadata.totalDocs, {
+          legacyPadding: options.legacyPadding,
+          chunkDictionary: inMemory.has(c.name) ? 'memory' : 'windowed',
+        }));
+      } catch (err) {
+        throw enrich(err, { segment: this.name });
+      }
+    });
+    const total = this.exportDocs;
+    return {
+      schema,
+      read: (name, start, end) => {
+        const reader = readers.get(name);
+        if (!reader) {
+          throw new SegmentFormatError(ErrorCodes.PINOT_UNKNOWN_COLUMN,
+            `column "${name}" is not among the columns this chunk reader was opened for: ${[...readers.keys()].join(', ')}`,
+            { context: { segment: this.name, column: name } });
+        }
+        if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > total) {
+          throw new ConfigError(ErrorCodes.USAGE, `doc range [${start}, ${end}) is not within the segment's ${total} docs`, {
+            context: { segment: this.name, column: name },
+          });
+        }
+        try {
+          return reader.read(start, end);
+        } catch (err) {
+          throw enrich(err, { segment: this.name });
+        }
+      },
+    };
+  }
+
+  /** Names of the dictionary columns whose decoded dictionaries fit `budget` together, smallest first. */
+  private dictionariesWithin(columns: readonly ColumnMetadata[], budget: number): Set<string> {
+    const sized = columns
+      .filter((c) => !c.unsupported && usesArrowDictionary(c, 'all'))
+      .map((c) => {
+        const stored = this.layout.indexRange(c.name, 'dictionary')?.length ?? 0;
+        return { name: c.name, bytes: decodedDictionaryBytes(c.dataType, Math.max(0, c.cardinality), stored) };
+      })
+      .sort((a, b) => a.bytes - b.bytes);
+    const chosen = new Set<string>();
+    let left = budget;
+    for (const { name, bytes } of sized) {
+      if (bytes > left) break;
+      chosen.add(name);
+      left -= bytes;
+    }
+    return chosen;
   }
 }

@@ -1,0 +1,103 @@
+/**
+ * PLAIN encoders (little-endian). Fixed-width values are copied or gathered as raw 32-bit words, so float NaN
+ * payloads and -0 survive bit for bit. `index` lists the source positions to emit, in output order (e.g. the
+ * non-null rows, or dictionary ids to gather); undefined means positions 0..count-1.
+ */
+
+// Arrow buffers are in host order and Parquet is little-endian: the raw copies below assume a little-endian host.
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('the direct Parquet writer needs a little-endian host');
+
+function checkCount(length: number, index: Int32Array | undefined, count: number): void {
+  const available = index ? index.length : length;
+  if (!Number.isInteger(count) || count < 0 || count > available) {
+    throw new RangeError(`count ${count} is outside the ${available} ${index ? 'index entries' : 'values'} given`);
+  }
+}
+
+/** INT32/INT64/FLOAT/DOUBLE PLAIN. */
+export function plainFixed(values: Int32Array | Float32Array | Float64Array | BigInt64Array, index: Int32Array | undefined, count: number): Uint8Array {
+  checkCount(values.length, index, count);
+  const width = values.BYTES_PER_ELEMENT;
+  if (!index) return new Uint8Array(values.buffer, values.byteOffset, count * width).slice();
+  const words = width >>> 2;
+  const src = new Int32Array(values.buffer, values.byteOffset, values.length * words);
+  const dst = new Int32Array(count * words);
+  const n = src.length;
+  if (words === 1) {
+    for (let i = 0; i < count; i++) {
+      const j = index[i]!;
+      if (j >>> 0 >= n) throw outOfRange(j, n);
+      dst[i] = src[j]!;
+    }
+  } else {
+    for (let i = 0; i < count; i++) {
+      const j = index[i]! * 2;
+      if (j >>> 0 >= n) throw outOfRange(j / 2, n / 2);
+      dst[2 * i] = src[j]!;
+      dst[2 * i + 1] = src[j + 1]!;
+    }
+  }
+  return new Uint8Array(dst.buffer);
+}
+
+function outOfRange(j: number, n: number): RangeError {
+  return new RangeError(`index ${j} is outside the ${n} values given`);
+}
+
+/** BOOLEAN PLAIN (bit-packed, LSB first) from an Arrow bitmap (bit i of `bitmap` at bitOffset + i). */
+export function plainBoolean(bitmap: Uint8Array, bitOffset: number, index: Int32Array | undefined, count: number): Uint8Array {
+  const bits = bitmap.length * 8 - bitOffset;
+  checkCount(bits, index, count);
+  const out = new Uint8Array((count + 7) >>> 3);
+  if (!index && (bitOffset & 7) === 0) {
+    out.set(bitmap.subarray(bitOffset >>> 3, (bitOffset >>> 3) + out.length));
+    // Clear the padding bits after the last value (Arrow leaves them undefined).
+    if (count & 7) out[out.length - 1]! &= (1 << (count & 7)) - 1;
+    return out;
+  }
+  for (let i = 0; i < count; i++) {
+    let p: number;
+    if (index) {
+      p = index[i]!;
+      if (p >>> 0 >= bits) throw outOfRange(p, bits);
+      p += bitOffset;
+    } else p = i + bitOffset;
+    if ((bitmap[p >>> 3]! >>> (p & 7)) & 1) out[i >>> 3]! |= 1 << (i & 7);
+  }
+  return out;
+}
+
+/** BYTE_ARRAY PLAIN (4-byte LE length + bytes each); value i is data[offsets[i], offsets[i+1]). */
+export function plainByteArray(offsets: Int32Array, data: Uint8Array, index: Int32Array | undefined, count: number): Uint8Array {
+  const n = offsets.length - 1;
+  checkCount(Math.max(n, 0), index, count);
+  let total = 4 * count;
+  if (index) {
+    for (let i = 0; i < count; i++) {
+      const j = index[i]!;
+      if (j >>> 0 >= n) throw outOfRange(j, n);
+      total += offsets[j + 1]! - offsets[j]!;
+    }
+  } else if (count > 0) total += offsets[count]! - offsets[0]!;
+  if (total < 0) throw new RangeError('offsets are not ascending');
+  const out = new Uint8Array(total);
+  let pos = 0;
+  for (let i = 0; i < count; i++) {
+    const j = index ? index[i]! : i;
+    const start = offsets[j]!;
+    const end = offsets[j + 1]!;
+    const len = end - start;
+    if (len < 0 || end > data.length) throw new RangeError(`value ${j} has offsets ${start}..${end} outside the ${data.length} data bytes`);
+    out[pos] = len;
+    out[pos + 1] = len >>> 8;
+    out[pos + 2] = len >>> 16;
+    out[pos + 3] = len >>> 24;
+    pos += 4;
+    // Short values (the common case) copy faster byte by byte than through subarray + set.
+    if (len <= 32) {
+      for (let k = 0; k < len; k++) out[pos + k] = data[start + k]!;
+    } else out.set(data.subarray(start, end), pos);
+    pos += len;
+  }
+  return out;
+}
