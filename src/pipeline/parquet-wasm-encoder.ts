@@ -23,6 +23,7 @@ import { nullData } from './arrow-data.js';
 import {
   rowsPerRowGroup, type EncodeOptions, type EncoderSettings, type ParquetEncoder, type ParquetFileSummary,
 } from './encoder.js';
+import { concatBytes } from './concat-bytes.js';
 import { ParquetError, ParquetErrorCodes } from './parquet-error.js';
 import { CREATED_BY } from './version.js';
 import { footerBytes, parseFooter, patchFooter, replaceFooter, withFooter } from './parquet-footer.js';
@@ -62,17 +63,6 @@ function emptyBatch(schema: Schema): RecordBatch {
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: 0, nullCount: 0, children: schema.fields.map((f) => nullData(f.type, 0)) }));
 }
 
-/** The chunks as one array (the chunk itself when there is one). */
-export function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 /** A batch ready for the writer thread. */
 interface Prepared {
@@ -227,7 +217,7 @@ export class ParquetWasmEncoder implements ParquetEncoder {
     let last = held[held.length - 1]!;
     let lead = held.slice(0, -1);
     if (footerLength(last) > last.length) {
-      last = concat(held);
+      last = concatBytes(held);
       lead = [];
     }
     let footer = footerBytes(last);
@@ -241,7 +231,7 @@ export class ParquetWasmEncoder implements ParquetEncoder {
     const lastStart = bytesBefore + held.reduce((n, c) => n + c.length, 0) - last.length;
     if (lead.length > 0 && lastGroup?.fileOffset !== undefined && lastGroup.compressedSize !== undefined
       && lastGroup.fileOffset + lastGroup.compressedSize <= lastStart) {
-      last = concat([lead[lead.length - 1]!, last]);
+      last = concatBytes([lead[lead.length - 1]!, last]);
       lead = lead.slice(0, -1);
       footer = footerBytes(last);
     }

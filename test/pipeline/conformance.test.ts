@@ -10,32 +10,12 @@ import { DEFAULT_PARQUET_OPTIONS } from '../../src/pipeline/parquet-options.js';
 import { FILE_METADATA_KEYS } from '../../src/pipeline/segment-export.js';
 import { SegmentReader } from '../../src/sources/segment-reader.js';
 import { describeFixtures } from '../support/fixtures.js';
+import { GENERATED_SEGMENTS, REAL_SEGMENTS } from '../support/segment-cases.js';
 import { readRows } from '../support/rows.js';
 import { closeDuckdb, convert, duckMetadata, duckRows, hyparquetRows, metadataOf, tempParquet } from './helpers.js';
 
-interface Case {
-  name: string;
-  path: string;
-  legacyPadding?: 'strip';
-}
-
-const GENERATED = [
-  'events__0__12__20261126T0000Z.tar.gz', 'events__0__13__20261126T0100Z.tar.gz', 'rawfwd_version2.tar.gz', 'rawfwd_version4.tar.gz',
-  'rawfwd_version5.tar.gz', 'dictvar_mvraw.tar.gz', 'sorted_bigdecimal.tar.gz', 'sorted_bigdecimal.tar.lz4',
-].map((f): Case => ({ name: f, path: join('pinot-generated/1.5.1', f) }));
-
-const REAL: Case[] = [
-  { name: 'baseballStats 2022', path: 'pinot-segments/baseballStats-v3/baseballStats_OFFLINE_0.2022-02.tar.gz' },
-  { name: 'baseballStats 2024', path: 'pinot-segments/baseballStats-v3/baseballStats_OFFLINE_0.2024-10.tar.gz' },
-  { name: 'recipes 0', path: 'pinot-segments/recipes-matches-v3/deepstore-layout/matches/matches_OFFLINE_1642417200000_1642433520000_0' },
-  { name: 'recipes 1', path: 'pinot-segments/recipes-matches-v3/deepstore-layout/matches/matches_OFFLINE_1642417380000_1642443240000_1' },
-  { name: 'v1 2022 MV raw', path: 'pinot-segments/v1-2022-testTable-mv-raw/testTable_1756015683_1756015683' },
-  { name: 'v3 2017 views', path: 'pinot-segments/v3-2017-views/segment_0' },
-  { name: 'legacy raw inverted', path: 'pinot-segments/legacyRawInverted-2026/legacyRawInverted_OFFLINE_0.v1.tar.gz' },
-  { name: 'v1 2016 NUL padding', path: 'pinot-segments/v1-2016-padding/paddingNull.tar.gz' },
-  { name: 'v1 2016 % padding', path: 'pinot-segments/v1-2016-padding/paddingPercent.tar.gz', legacyPadding: 'strip' },
-  { name: 'v1 2016 star-tree', path: 'pinot-segments/v1-2016-starTreeSegment/starTreeSegment.tar.gz', legacyPadding: 'strip' },
-];
+const GENERATED = GENERATED_SEGMENTS;
+const REAL = REAL_SEGMENTS;
 
 afterAll(() => closeDuckdb());
 

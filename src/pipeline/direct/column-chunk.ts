@@ -12,6 +12,7 @@
  * the non-null values (or their dictionary ids) are gathered once, then each page encodes a slice of them.
  */
 import { DataType as ArrowTypes, type Data, type DataType } from 'apache-arrow';
+import { concatBytes } from '../concat-bytes.js';
 import { ParquetError, ParquetErrorCodes, type ParquetErrorCode } from '../parquet-error.js';
 import {
   encodePageHeader, type ColumnMetaData, type CompressionCodec, type Encoding, type PageEncodingStats, type Statistics,
@@ -27,7 +28,7 @@ import {
  * Largest dictionary page written before a chunk falls back to PLAIN. arrow-rs and parquet-mr stop at 1 MiB
  * because they build dictionaries by hashing rows; ours is Pinot's (sorted, only the entries the chunk uses),
  * so a big one costs nothing to build, compresses well, and saves gathering values at random: measured on
- * 1.6M-row chunks of 1.4M-entry dictionaries, 3–6× faster to encode, from 15 % smaller to 10 % larger.
+ * 1.6M-row chunks of 1.4M-entry dictionaries, 1.3–6× faster to encode, from 15 % smaller to 17 % larger.
  * The cap bounds the page buffer.
  */
 export const DEFAULT_DICTIONARY_PAGE_SIZE_LIMIT = 32 * 1024 * 1024;
@@ -343,17 +344,6 @@ function cutPages(shred: Shredded, maxDef: number, target: number, valueBytes: n
   return pages;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** Dictionary ids of the chunk's non-null values, with the used entries of the dictionary. */
 interface DictionaryIds {
@@ -475,7 +465,7 @@ export function encodeColumnChunk(leaf: LeafColumn, data: Data, settings: ChunkS
     parts.push(dictIds !== undefined
       ? encodeDictionaryIds(dictIds.subarray(valueFrom, valueTo), valueTo - valueFrom, bitWidth)
       : plainValues(source, index, valueFrom, valueTo));
-    const at = sink.add(concat(parts), (uncompressedPageSize, compressedPageSize) => encodePageHeader({
+    const at = sink.add(concatBytes(parts), (uncompressedPageSize, compressedPageSize) => encodePageHeader({
       type: 'DATA_PAGE', uncompressedPageSize, compressedPageSize,
       dataPageHeader: { numValues: levels, encoding, definitionLevelEncoding: 'RLE', repetitionLevelEncoding: 'RLE' },
     }));

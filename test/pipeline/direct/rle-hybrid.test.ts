@@ -2,22 +2,13 @@
  * The RLE/bit-packing hybrid encoder against two independent decoders: hyparquet's readRleBitPackedHybrid and
  * @dsnp/parquetjs's bit-by-bit RLE codec (the latter also covers the widths hyparquet's 32-bit reader cannot).
  */
+import { rng } from '../../support/random.js';
 import { describe, expect, it } from 'vitest';
 import { readRleBitPackedHybrid } from 'hyparquet/src/encoding.js';
 import { decodeValues as parquetjsDecode } from '@dsnp/parquetjs/dist/lib/codec/rle.js';
 import { bitWidthOf, encodeDictionaryIds, encodeHybrid, encodeLevels } from '../../../src/pipeline/direct/rle.js';
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = rng;
 
 /** Values < 2^bitWidth: random stretches mixed with runs of random lengths (some straddling 8-value groups). */
 function mixed(count: number, bitWidth: number, seed: number): Int32Array {
