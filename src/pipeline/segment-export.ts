@@ -12,7 +12,7 @@ import { parseCreationMeta } from '../sources/pinot/creation-meta.js';
 import type { SegmentReader } from '../sources/segment-reader.js';
 import { ColumnEncoderPool, columnPoolAvailable } from './direct/column-pool.js';
 import type { EncodedChunk } from './direct/column-chunk.js';
-import { ParquetFileWriter } from './direct/file-writer.js';
+import { ParquetFileWriter, columnPieces, pieceableColumns } from './direct/file-writer.js';
 import { ParquetError, ParquetErrorCodes } from './parquet-error.js';
 import { directWriterSupports } from './direct/parquet-schema.js';
 import { rowsPerRowGroup, type ParquetFileSummary, type RowGroupSummary } from './encoder.js';
@@ -250,6 +250,9 @@ async function* directSegment(
       throw new ParquetError(ParquetErrorCodes.PARQUET_WRITE_FAILED, `the column encoder workers planned columns ${pool.columns.join(', ')}, this thread ${plan.columns.map((c) => c.name).join(', ')}`);
     }
     const chunks = pool === undefined ? reader.columnChunks({ columns: plan.sourceColumns, legacyPadding: run.legacyPadding, dictionaryBudgetBytes: run.dictionaryBudgetBytes }) : undefined;
+    // Raw (and BOOLEAN) single-value columns are written PLAIN: read and encoded a piece at a time, so their
+    // values (e.g. 1.6M JSON texts) are never all in memory at once.
+    const pieceable = chunks === undefined ? new Set<string>() : pieceableColumns(plan.columns, chunks.schema);
     const writer = new ParquetFileWriter(plan.schema, {
       codec: options.parquet.compressionCodec,
       pageSizeBytes: options.parquet.pageSizeBytes,
@@ -301,8 +304,9 @@ async function* directSegment(
         for (let i = 0; i < plan.columns.length; i++) {
           run.signal?.throwIfAborted();
           const column = plan.columns[i]!;
-          const source = column.inSource ? chunks!.read(column.name, start, end) : undefined;
-          const pages = writer.writeColumn(i, plan.convertColumn(i, source, end - start, start));
+          const pages = pieceable.has(column.name)
+            ? writer.writeColumnPieces(i, columnPieces(start, end, (a, b) => plan.convertColumn(i, chunks!.read(column.name, a, b), b - a, a)))
+            : writer.writeColumn(i, plan.convertColumn(i, column.inSource ? chunks!.read(column.name, start, end) : undefined, end - start, start));
           // Rows "read" advance column by column: the group's rows in proportion to the columns done.
           run.onProgress?.({ rows: start + Math.floor(((end - start) * (i + 1)) / plan.columns.length), rowGroups: rowGroups.length });
           yield* pages;

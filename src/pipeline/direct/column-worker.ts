@@ -22,7 +22,7 @@ import type { TableSchema } from '../table-schema.js';
 import { ChunkScratch, type EncodedChunk } from './column-chunk.js';
 import { pageCompressor } from './compress.js';
 import type { ColumnMetaData } from './format.js';
-import { chunkSettingsOf, encodeLeafChunk, type DirectWriterSettings } from './file-writer.js';
+import { chunkSettingsOf, columnPieces, encodeLeafChunk, encodePieces, pieceableColumns, type DirectWriterSettings } from './file-writer.js';
 import { directParquetSchema, type LeafColumn } from './parquet-schema.js';
 import { serializeError, type SerializedError } from './worker-errors.js';
 
@@ -66,6 +66,7 @@ export class ColumnChunkEncoder {
   private readonly scratch = new ChunkScratch();
   private readonly compress: (page: Uint8Array) => Uint8Array;
   private readonly dictionary: ReadonlySet<string>;
+  private readonly pieceable: ReadonlySet<string>;
 
   private constructor(
     private readonly reader: SegmentReader,
@@ -76,6 +77,7 @@ export class ColumnChunkEncoder {
   ) {
     this.compress = pageCompressor(settings.codec);
     this.dictionary = new Set(settings.dictionaryColumns);
+    this.pieceable = pieceableColumns(plan.columns, chunks.schema);
   }
 
   static async open(init: ColumnWorkerInit): Promise<ColumnChunkEncoder> {
@@ -105,6 +107,12 @@ export class ColumnChunkEncoder {
     }
     const where = `rows [${start}, ${end})`;
     const rows = end - start;
+    const settingsAt = (offset: number) => chunkSettingsOf(this.settings, this.compress, this.dictionary, leaf, offset);
+    if (this.pieceable.has(column.name)) {
+      // As the in-process writer does: a raw column a piece at a time, never all its values at once.
+      const pieces = columnPieces(start, end, (a, b) => this.plan.convertColumn(index, this.chunks.read(column.name, a, b), b - a, a));
+      return encodePieces(leaf, pieces, rows, settingsAt, this.scratch, where);
+    }
     const source = column.inSource ? this.chunks.read(column.name, start, end) : undefined;
     const data = this.plan.convertColumn(index, source, rows, start);
     if (data.length !== rows) {
@@ -112,7 +120,7 @@ export class ColumnChunkEncoder {
         context: { column: column.name },
       });
     }
-    return encodeLeafChunk(leaf, data, chunkSettingsOf(this.settings, this.compress, this.dictionary, leaf, 0), this.scratch, where);
+    return encodeLeafChunk(leaf, data, settingsAt(0), this.scratch, where);
   }
 
   async close(): Promise<void> {

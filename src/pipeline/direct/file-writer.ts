@@ -4,12 +4,13 @@
  * writer tracks the file position so the footer's offsets are absolute. Nothing is buffered here beyond
  * the footer's metadata: memory is one column's Data plus its encoded pages.
  */
-import type { Data, Schema } from 'apache-arrow';
+import { DataType as ArrowTypes, type Data, type DataType, type Schema } from 'apache-arrow';
 import { ParquetError, ParquetErrorCodes } from '../parquet-error.js';
 import type { ParquetCodec } from '../parquet-options.js';
 import {
   ChunkScratch, DEFAULT_DICTIONARY_PAGE_SIZE_LIMIT, encodeColumnChunk, type ChunkSettings, type EncodedChunk,
 } from './column-chunk.js';
+import { mergeEncodedChunks } from './chunk-merge.js';
 import { pageCompressor } from './compress.js';
 import { encodeFileMetaData, type ColumnChunk, type ColumnMetaData, type FileMetaData, type RowGroup } from './format.js';
 import { directParquetSchema, type DirectParquetSchema, type LeafColumn } from './parquet-schema.js';
@@ -70,6 +71,55 @@ interface OpenRowGroup {
   added: number;
   uncompressed: number;
   compressed: number;
+}
+
+/**
+ * Columns written in pieces: single-value columns whose source data is not dictionary data (raw columns,
+ * BOOLEAN), which are written PLAIN, so a piece needs nothing from the others.
+ */
+export function pieceableColumns(columns: readonly { name: string; inSource: boolean; singleValue: boolean }[], source: Schema): Set<string> {
+  const types = new Map(source.fields.map((f) => [f.name, f.type as DataType]));
+  return new Set(columns.filter((c) => {
+    const type = types.get(c.name);
+    return c.inSource && c.singleValue && type !== undefined && !ArrowTypes.isDictionary(type);
+  }).map((c) => c.name));
+}
+
+/** Rows per piece of a column written in pieces. */
+export const PIECE_ROWS = 131_072;
+
+/** Consecutive row ranges of [start, end), at most PIECE_ROWS each, read as they are asked for. */
+export function* columnPieces(start: number, end: number, read: (a: number, b: number) => Data): Generator<Data> {
+  for (let a = start; a < end; a += PIECE_ROWS) yield read(a, Math.min(end, a + PIECE_ROWS));
+}
+
+/**
+ * One PLAIN column chunk (at offset 0) from consecutive row ranges of it, each encoded as it arrives so only
+ * one range's values are held; their rows must add up to `rows`.
+ */
+export function encodePieces(
+  leaf: LeafColumn, pieces: Iterable<Data>, rows: number, settingsAt: (offset: number) => ChunkSettings, scratch: ChunkScratch, where: string,
+): EncodedChunk {
+  const encoded: EncodedChunk[] = [];
+  let at = 0;
+  let seen = 0;
+  for (const data of pieces) {
+    const chunk = encodeLeafChunk(leaf, data, settingsAt(at), scratch, where);
+    if (chunk.metaData.dictionaryPageOffset !== undefined) {
+      throw new ParquetError(ParquetErrorCodes.PARQUET_WRITE_FAILED, `${where}: column ${leaf.name} cannot be written in pieces: it has dictionary data`, {
+        context: { column: leaf.name },
+      });
+    }
+    encoded.push(chunk);
+    at += chunk.bytes;
+    seen += data.length;
+  }
+  if (seen !== rows) {
+    throw new ParquetError(ParquetErrorCodes.PARQUET_WRITE_FAILED, `${where}: column ${leaf.name} has ${seen} rows, the row group ${rows}`, {
+      context: { column: leaf.name },
+    });
+  }
+  return mergeEncodedChunks(encoded);
 }
 
 /** The first schema index without a chunk in `group`. */
@@ -165,6 +215,24 @@ export class ParquetFileWriter {
     const chunk = encodeLeafChunk(leaf, data, this.chunkSettings(leaf, this.written), this.scratch, where);
     this.record(group, index, chunk);
     return chunk.pages;
+  }
+
+  /**
+   * Column `index` of the open row group from consecutive row ranges of it, each encoded as it arrives, so
+   * only one range's values are held at a time. For columns written PLAIN (no dictionary data): each range
+   * ends its last page, and the ranges' rows must add up to the row group's.
+   */
+  writeColumnPieces(index: number, pieces: Iterable<Data>): Uint8Array[] {
+    const group = this.group;
+    const name = this.schema.fields[index]?.name;
+    if (group === undefined) throw this.failure(`column ${index} written outside a row group`, name);
+    const where = `row group ${group.ordinal}`;
+    const next = nextMissing(group);
+    if (index !== next) {
+      throw this.failure(`${where}: column ${index} (${name ?? 'no such column'}) written where column ${next} (${this.schema.fields[next]?.name ?? 'none left'}) is next`, name);
+    }
+    const leaf = this.parquetSchema.leaves[index]!;
+    return this.addEncodedColumn(index, encodePieces(leaf, pieces, group.rows, (offset) => this.chunkSettings(leaf, offset), this.scratch, where));
   }
 
   /**
