@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ParquetFileSummary } from '../pipeline/encoder.js';
-import type { ParquetOptions } from '../pipeline/parquet-options.js';
+import { byteDecidingOptions, type ParquetOptions } from '../pipeline/parquet-options.js';
 import { FILE_METADATA_KEYS, segmentFileMetadata, segmentToParquet } from '../pipeline/segment-export.js';
 import type { TableSchema } from '../pipeline/table-schema.js';
-import { CREATED_BY, DIRECT_CREATED_BY } from '../pipeline/version.js';
+import { WRITER_BUILDS } from '../pipeline/version.js';
 import { parquetFileName, type PublishedFile, type PublishMeta, type Sink } from '../sinks/sink.js';
 import type { SegmentReader } from '../sources/segment-reader.js';
 
@@ -102,8 +102,6 @@ export async function exportSegment(options: ExportSegmentOptions): Promise<Expo
 
 /** Segment CRC aside, what decides the file's bytes: the Parquet settings, the table schema, our version. */
 function fingerprint(options: ParquetOptions, tableSchema: TableSchema | undefined): string {
-  // Threads do not change the bytes (the worker pool's output is identical), so they do not count.
-  const { writerThreads: _threads, ...parquet } = options;
-  const basis = JSON.stringify({ parquet, schema: tableSchema?.json ?? null, createdBy: [CREATED_BY, DIRECT_CREATED_BY] });
+  const basis = JSON.stringify({ parquet: byteDecidingOptions(options), schema: tableSchema?.json ?? null, createdBy: WRITER_BUILDS });
   return createHash('sha256').update(basis).digest('hex').slice(0, 32);
 }

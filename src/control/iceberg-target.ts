@@ -19,9 +19,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCodes, ExporterError } from '../errors.js';
 import { unknownJsonKeyHandler } from '../pipeline/json-unknown-keys.js';
-import type { ParquetOptions } from '../pipeline/parquet-options.js';
+import { byteDecidingOptions, type ParquetOptions } from '../pipeline/parquet-options.js';
 import { FILE_METADATA_KEYS, segmentFileMetadata, segmentToParquet } from '../pipeline/segment-export.js';
-import { CREATED_BY, DIRECT_CREATED_BY } from '../pipeline/version.js';
+import { WRITER_BUILDS } from '../pipeline/version.js';
 import type { CatalogSettings } from '../sinks/iceberg/catalog-config.js';
 import { s3CredentialsForTable } from '../sinks/iceberg/credentials.js';
 import { dataFileFromParquet, dataFileToJson } from '../sinks/iceberg/data-file.js';
@@ -215,11 +215,9 @@ export class IcebergTarget implements ExportTarget {
   /** What decides the file's bytes, apart from the segment data: never a commit or snapshot id. */
   private fileHash(loaded: Loaded, reader: SegmentReader): string {
     const md = loaded.result.metadata;
-    // Writer threads do not change the bytes, so they do not change the name.
-    const { writerThreads: _threads, ...parquet } = this.o.parquet;
     const basis = JSON.stringify({
       crc: segmentFileMetadata(reader, null).get(FILE_METADATA_KEYS.crc) ?? null, docs: reader.segment.exportDocs,
-      table: md.tableUuid ?? md.location, schema: md.currentSchemaId, parquet, createdBy: [CREATED_BY, DIRECT_CREATED_BY],
+      table: md.tableUuid ?? md.location, schema: md.currentSchemaId, parquet: byteDecidingOptions(this.o.parquet), createdBy: WRITER_BUILDS,
     });
     return createHash('sha256').update(basis).digest('hex').slice(0, 16);
   }

@@ -6,6 +6,7 @@
 import {
   DataType as ArrowTypes, Struct, makeData, makeVector, type Binary, type Int32, type Data, type DataType, type Dictionary, type Utf8,
 } from 'apache-arrow';
+import { gatherWords } from '../sources/pinot/arrow-values.js';
 
 export interface Validity {
   nullBitmap?: Uint8Array;
@@ -94,21 +95,13 @@ export function materializeAny(data: Data): Data {
   if (ArrowTypes.isUtf8(dict.type) || ArrowTypes.isBinary(dict.type)) return materializeDictionary(data as Data<Dictionary<Utf8 | Binary>>);
   const t = dict.type as DataType;
   if (!(ArrowTypes.isInt(t) || ArrowTypes.isFloat(t) || ArrowTypes.isTimestamp(t))) throw new Error(`cannot materialise a dictionary of ${String(t)}`);
-  // Fixed-width values gathered as 32-bit words: exact bits (NaN payloads), no BigInt per value.
+  // Fixed-width values gathered as 32-bit words (the reader's gather): exact bits, no BigInt per value.
   const words = (t.ArrayType as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT / 4;
   if (words !== 1 && words !== 2) throw new Error(`cannot materialise a dictionary of ${String(t)}`);
-  const src = new Int32Array((dict.values as Int32Array).buffer, (dict.values as Int32Array).byteOffset, dict.length * words);
-  const keys = data.values as Int32Array;
   const n = data.length;
-  const out = new Int32Array(n * words);
-  if (words === 1) for (let i = 0; i < n; i++) out[i] = src[keys[i]!] ?? 0;
-  else for (let i = 0; i < n; i++) {
-    const k = keys[i]! * 2;
-    out[2 * i] = src[k] ?? 0;
-    out[2 * i + 1] = src[k + 1] ?? 0;
-  }
+  const out = gatherWords(dict.values as Int32Array, words, (data.values as Int32Array).subarray(0, n));
   const ArrayType = t.ArrayType as unknown as new (b: ArrayBuffer) => Int32Array;
-  return makeData({ type: t as Int32, length: n, data: new ArrayType(out.buffer), ...validityOf(data) });
+  return makeData({ type: t as Int32, length: n, data: new ArrayType(out), ...validityOf(data) });
 }
 
 /** Whether any value of a Utf8 column contains byte `a` or `b` (e.g. the exponent of decimal text). */

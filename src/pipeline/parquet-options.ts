@@ -193,3 +193,9 @@ function parseDecimal(config: Readonly<Record<string, string>>): DecimalSpec | u
   const scale = s === undefined ? 0 : integerIn(PARQUET_KEYS.decimalScale, s, 0, precision, `a number of digits (at most ${PARQUET_KEYS.decimalPrecision} = ${precision})`);
   return { precision, scale };
 }
+
+/** The options that decide a file's bytes (for fingerprints and file names): all but the writer's threads. */
+export function byteDecidingOptions(options: ParquetOptions): Omit<ParquetOptions, 'writerThreads'> {
+  const { writerThreads: _threads, ...rest } = options;
+  return rest;
+}

@@ -231,7 +231,7 @@ async function* directSegment(
   run: { signal?: AbortSignal; legacyPadding?: 'refuse' | 'strip'; onProgress?: SegmentToParquetOptions['onProgress']; dictionaryBudgetBytes?: number; encoderThreads?: number },
 ): AsyncGenerator<Uint8Array, ParquetFileSummary, undefined> {
   for (const column of plan.dropped) options.onWarning?.(`column ${column} is in the segment but not in the table schema: not written`);
-  const { rows: rowsPerGroup, keyValueMetadata } = fileLayout(reader, plan, options);
+  const { rows: rowsPerGroup, keyValueMetadata, bytesPerRow } = fileLayout(reader, plan, options);
   const total = reader.segment.exportDocs;
   const dictionaryColumns = plan.dictionaryColumns.concat(plan.nestedDictionary ? plan.columns.filter((c) => !c.singleValue).map((c) => c.name) : []);
   const threads = Math.min(run.encoderThreads ?? options.parquet.writerThreads ?? 1, availableParallelism());
@@ -267,7 +267,7 @@ async function* directSegment(
     // rowGroupSizeBytes also caps what a group really encodes to: the first group is sized by the segment's bytes
     // per row, later ones by what the groups before them measured, never beyond rowsPerGroup.
     const cap = options.parquet.rowGroupSizeBytes;
-    let next = Math.min(rowsPerGroup, rowsPerRowGroup(cap, segmentBytesPerRow(reader, plan.sourceColumns)));
+    let next = Math.min(rowsPerGroup, rowsPerRowGroup(cap, bytesPerRow));
     let written = 0;
     let writtenBytes = 0;
     yield writer.start();

@@ -50,3 +50,6 @@ export const CREATED_BY = `${EXPORTER_NAME} version ${EXPORTER_VERSION} (build p
 
 /** `pinot-parquet-export version 0.1.0 (build direct)`: files written by the direct writer (src/pipeline/direct). */
 export const DIRECT_CREATED_BY = `${EXPORTER_NAME} version ${EXPORTER_VERSION} (build direct)`;
+
+/** Every writer build a file of ours may name: part of what decides its bytes. */
+export const WRITER_BUILDS: readonly string[] = [CREATED_BY, DIRECT_CREATED_BY];

@@ -83,7 +83,7 @@ export function gather(block: ValueBlock, ids: Int32Array): ValueBlock {
  * Gathers fixed-width values as 32-bit words: one monomorphic loop for every numeric type, no BigInt
  * allocated per LONG, and float bits (NaN payloads included) copied exactly.
  */
-function gatherWords(src: Int32Array | BigInt64Array | Float32Array | Float64Array, words: 1 | 2, ids: Int32Array): ArrayBuffer {
+export function gatherWords(src: Int32Array | BigInt64Array | Float32Array | Float64Array, words: 1 | 2, ids: Int32Array): ArrayBuffer {
   const from = new Int32Array(src.buffer, src.byteOffset, src.length * words);
   const out = new Int32Array(ids.length * words);
   if (words === 1) {
