@@ -266,11 +266,16 @@ describeWithZooKeeper('Daemon on ZooKeeper (table config, schema and segment met
       await until(() => completed.length >= 1, 20_000, 'first export');
       atRestart = completed.length;
       await zk.restart('kill', 1500);
+      // Under the test's own timeout, so a stall fails with the state it stalled in rather than a bare timeout.
+      let lastState = 'never read';
       await until(async () => {
         const raw = await client.getData(`/${cluster}/PROPERTYSTORE/MINION_TASK_METADATA/${TABLE}/DataExportTask/v1/state`).catch(() => undefined);
+        if (raw !== undefined) lastState = raw.data.toString('utf8');
         const st = raw === undefined ? undefined : JSON.parse(raw.data.toString('utf8')) as { partitions: unknown; tasks: unknown[] };
         return st !== undefined && st.tasks.length === 0 && JSON.stringify(st.partitions) === JSON.stringify({ 0: [[0, 4]] });
-      }, 60_000, 'all exported after the restart');
+      }, 50_000, 'all exported after the restart').catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}; completed ${JSON.stringify(completed)}; last state ${lastState}`);
+      });
     } finally {
       await daemon.stop();
     }
@@ -278,5 +283,5 @@ describeWithZooKeeper('Daemon on ZooKeeper (table config, schema and segment met
     expect(new Set(completed).size).toBe(completed.length);
     expect(completed.sort()).toEqual(all.sort());
     expect(names(await lakeFiles(lake))).toEqual(all.sort());
-  });
+  }, 90_000);
 });
