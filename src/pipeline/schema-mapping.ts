@@ -26,6 +26,7 @@ import { ConfigError, ErrorCodes } from '../errors.js';
 import { PINOT_CARDINALITY_KEY, PINOT_DATA_TYPE_KEY, PINOT_ENCODING_KEY } from '../sources/pinot/arrow-schema.js';
 import { arrowValueType } from '../sources/pinot/arrow-values.js';
 import type { DataType } from '../sources/pinot/types.js';
+import { everyEntryUsed, markEveryEntryUsed } from '../sources/pinot/dictionary-subset.js';
 import { materializeAny, nullData, rewriteUtf8, textsOf, validityOf } from './arrow-data.js';
 import { decimalType, toPlainDecimal, utf8ToDecimalData } from './decimal.js';
 import { JsonShapeError, jsonArrowType, jsonTextPaths, shredJson, type JsonShape } from './json-shredding.js';
@@ -322,7 +323,10 @@ function mapValues(src: SourceColumn | undefined, valueType: ArrowType, index: n
         const source = d.dictionary!.data[0]!;
         let dictionary = converted.get(source);
         if (dictionary === undefined) {
-          dictionary = makeVector(convertValues(source, firstRow));
+          const values = convertValues(source, firstRow);
+          // Converting values one for one keeps every entry used.
+          if (everyEntryUsed(source)) markEveryEntryUsed(values);
+          dictionary = makeVector(values);
           converted.set(source, dictionary);
         }
         return withDictionary(d, dictionary, type);
@@ -357,6 +361,7 @@ function mapDecimal(name: string, src: SourceColumn | undefined, index: number, 
         const dict = d.dictionary!.data[0]!;
         if (!cache.has(dict)) {
           const text = plainText(dict);
+          if (text !== undefined && everyEntryUsed(dict)) markEveryEntryUsed(text);
           cache.set(dict, text && makeVector(text));
         }
         const converted = cache.get(dict);

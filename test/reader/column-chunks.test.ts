@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCodes, SegmentFormatError } from '../../src/errors.js';
 import { presentBlock } from '../../src/sources/pinot/arrow-values.js';
 import { bigDecimalTexts } from '../../src/sources/pinot/bigdecimal-text.js';
+import { everyEntryUsed } from '../../src/sources/pinot/dictionary-subset.js';
 import { memoryFiles } from '../../src/sources/pinot/memory-files.js';
 import { PinotSegment, type BatchOptions } from '../../src/sources/pinot/segment.js';
 import type { SegmentFiles } from '../../src/sources/pinot/types.js';
@@ -121,6 +122,8 @@ function checkSubset(column: string, chunk: Data, whole: Data, start: number, en
   used.forEach((id, i) => (rank[id] = i));
   const chunkDict = chunkDictData.dictionary!;
   expect(chunkDict.length, `${column} [${start}, ${end}) dictionary length`).toBe(used.length);
+  // Exactly the used entries, so the subset is marked for writers to skip looking for them again.
+  expect(everyEntryUsed(chunkDict.data[0]!), `${column} [${start}, ${end}) marked fully used`).toBe(true);
   const dictValues = materialise(chunkDict.data[0]!);
   const badValue = dictValues.findIndex((v, i) => !same(v, plain(wholeDict.get(used[i]!))));
   expect(badValue, `${column} [${start}, ${end}) dictionary values`).toBe(-1);

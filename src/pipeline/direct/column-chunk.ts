@@ -13,6 +13,8 @@
  */
 import { DataType as ArrowTypes, type Data, type DataType } from 'apache-arrow';
 import { concatBytes } from '../concat-bytes.js';
+import { popcount32 as popcount } from '../../sources/pinot/bitpack.js';
+import { everyEntryUsed } from '../../sources/pinot/dictionary-subset.js';
 import { ParquetError, ParquetErrorCodes, type ParquetErrorCode } from '../parquet-error.js';
 import {
   encodePageHeader, type ColumnMetaData, type CompressionCodec, type Encoding, type PageEncodingStats, type Statistics,
@@ -71,7 +73,7 @@ export class ChunkScratch {
   private positionsBuf = new Int32Array(0);
   private idsBuf = new Int32Array(0);
   private remapBuf = new Int32Array(0);
-  private usedBuf = new Uint8Array(0);
+  private usedBuf = new Uint32Array(0);
   private defBuf = new Uint8Array(0);
   private repBuf = new Uint8Array(0);
   private onesBuf = new Uint8Array(0);
@@ -101,10 +103,11 @@ export class ChunkScratch {
     return this.lookupBuf;
   }
 
-  /** Zeroed [0, n). */
-  used(n: number): Uint8Array {
-    if (this.usedBuf.length < n) this.usedBuf = new Uint8Array(ChunkScratch.grow(n));
-    else this.usedBuf.fill(0, 0, n);
+  /** A zeroed bitset of n bits (words [0, ⌈n/32⌉)). */
+  used(n: number): Uint32Array {
+    const words = (n + 31) >>> 5;
+    if (this.usedBuf.length < words) this.usedBuf = new Uint32Array(ChunkScratch.grow(words));
+    else this.usedBuf.fill(0, 0, words);
     return this.usedBuf;
   }
 
@@ -123,12 +126,12 @@ export class ChunkScratch {
    * buffers (several per element) must not stay pinned for the rest of the file.
    */
   trim(maxBytes = 16 * 1024 * 1024): void {
-    const keep = <T extends Int32Array | Uint8Array>(b: T, empty: T): T => (b.byteLength > maxBytes ? empty : b);
+    const keep = <T extends Int32Array | Uint32Array | Uint8Array>(b: T, empty: T): T => (b.byteLength > maxBytes ? empty : b);
     this.positionsBuf = keep(this.positionsBuf, new Int32Array(0));
     this.idsBuf = keep(this.idsBuf, new Int32Array(0));
     this.remapBuf = keep(this.remapBuf, new Int32Array(0));
     this.lookupBuf = keep(this.lookupBuf, new Int32Array(0));
-    this.usedBuf = keep(this.usedBuf, new Uint8Array(0));
+    this.usedBuf = keep(this.usedBuf, new Uint32Array(0));
     this.defBuf = keep(this.defBuf, new Uint8Array(0));
     this.repBuf = keep(this.repBuf, new Uint8Array(0));
     this.onesBuf = keep(this.onesBuf, new Uint8Array(0));
@@ -324,6 +327,41 @@ function cutPages(shred: Shredded, maxDef: number, target: number, valueBytes: n
     return pages;
   }
   const offsets = source.offsets;
+  if (rep === undefined && def !== undefined && valueBytes !== undefined) {
+    // Flat with nulls, values of one size: a page holds perPage values (the general loop's cut, counted).
+    const perPage = Math.max(1, Math.ceil(target / Math.max(valueBytes, 1e-9)));
+    let v = 0;
+    let next = perPage;
+    for (let l = 0; l < levelCount; l++) {
+      if (v >= next) {
+        pages.push({ levelTo: l, valueTo: v });
+        next = v + perPage;
+      }
+      v += def[l] === maxDef ? 1 : 0;
+    }
+    pages.push({ levelTo: levelCount, valueTo: v });
+    return pages;
+  }
+  if (rep === undefined && def === undefined && index === undefined && offsets !== undefined) {
+    // Flat byte arrays without nulls: the bytes of values [a, b) are 4·(b − a) + offsets[b] − offsets[a], so
+    // each cut (the first level at which the page reached `target`) is a binary search.
+    const size = (a: number, b: number): number => 4 * (b - a) + offsets[b]! - offsets[a]!;
+    let from = 0;
+    for (;;) {
+      let lo = from + 1;
+      let hi = levelCount;
+      if (lo >= hi || size(from, hi - 1) < target) break;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (size(from, mid) >= target) hi = mid;
+        else lo = mid + 1;
+      }
+      pages.push({ levelTo: lo, valueTo: lo });
+      from = lo;
+    }
+    pages.push({ levelTo: levelCount, valueTo: levelCount });
+    return pages;
+  }
   let bytes = 0;
   let v = 0;
   for (let l = 0; l < levelCount; l++) {
@@ -354,7 +392,8 @@ interface DictionaryIds {
   usedCount: number;
 }
 
-function dictionaryIds(leaf: LeafColumn, values: Data, shred: Shredded, dictionaryLength: number, scratch: ChunkScratch): DictionaryIds {
+/** `everyUsed`: the ids are known to use every entry (the reader's row-range subsets), so they are only bounds-checked. */
+function dictionaryIds(leaf: LeafColumn, values: Data, shred: Shredded, dictionaryLength: number, everyUsed: boolean, scratch: ChunkScratch): DictionaryIds {
   const source = values.values as Int32Array;
   const count = shred.valueCount;
   let ids: Int32Array;
@@ -364,22 +403,36 @@ function dictionaryIds(leaf: LeafColumn, values: Data, shred: Shredded, dictiona
     ids = shred.positions;
     for (let k = 0; k < count; k++) ids[k] = source[ids[k]!]!;
   }
+  const outside = (k: number): ParquetError =>
+    fail(leaf, `dictionary id ${ids[k]!} is outside the dictionary (${dictionaryLength} entries)`, ParquetErrorCodes.PARQUET_WRITE_FAILED);
+  if (everyUsed) {
+    let bad = -1;
+    for (let k = 0; k < count; k++) if (ids[k]! >>> 0 >= dictionaryLength) bad = k;
+    if (bad >= 0) throw outside(bad);
+    return { ids, usedCount: dictionaryLength };
+  }
+  // A bitset of the used entries: an eighth of a byte per entry stays in cache where a byte per entry would not.
   const used = scratch.used(dictionaryLength);
   let bad = -1;
   for (let k = 0; k < count; k++) {
     const id = ids[k]!;
     if (id >>> 0 >= dictionaryLength) bad = k;
-    else used[id] = 1;
+    else used[id >>> 5]! |= 1 << (id & 31);
   }
-  if (bad >= 0) {
-    throw fail(leaf, `dictionary id ${ids[bad]!} is outside the dictionary (${dictionaryLength} entries)`, ParquetErrorCodes.PARQUET_WRITE_FAILED);
-  }
+  if (bad >= 0) throw outside(bad);
+  const words = (dictionaryLength + 31) >>> 5;
   let usedCount = 0;
-  for (let e = 0; e < dictionaryLength; e++) usedCount += used[e]!;
+  for (let w = 0; w < words; w++) usedCount += popcount(used[w]!);
   if (usedCount === dictionaryLength) return { ids, usedCount };
   const usedList = scratch.remap(usedCount);
-  let u = 0;
-  for (let e = 0; e < dictionaryLength; e++) if (used[e] !== 0) usedList[u++] = e;
+  for (let w = 0, u = 0; w < words; w++) {
+    let bits = used[w]!;
+    while (bits !== 0) {
+      const low = bits & -bits;
+      usedList[u++] = (w << 5) + 31 - Math.clz32(low);
+      bits ^= low;
+    }
+  }
   return { ids, usedList: usedList.subarray(0, usedCount), usedCount };
 }
 
@@ -430,7 +483,7 @@ export function encodeColumnChunk(leaf: LeafColumn, data: Data, settings: ChunkS
   let dictionaryPageOffset: number | undefined;
   if (dictionary !== undefined) {
     source = sourceOf(dictionary);
-    const d = dictionaryIds(leaf, values, shred, dictionary.length, scratch);
+    const d = dictionaryIds(leaf, values, shred, dictionary.length, everyEntryUsed(dictionary), scratch);
     minMax = minMaxOf(source, d.usedList, d.usedCount);
     const eligible = settings.dictionary && leaf.physicalType !== 'BOOLEAN' && count > 0;
     if (eligible && plainSize(source, d.usedList, d.usedCount) <= settings.dictionaryPageSizeLimit) {

@@ -81,6 +81,8 @@ export function plainByteArray(offsets: Int32Array, data: Uint8Array, index: Int
   } else if (count > 0) total += offsets[count]! - offsets[0]!;
   if (total < 0) throw new RangeError('offsets are not ascending');
   const out = new Uint8Array(total);
+  const to = new DataView(out.buffer);
+  const from = new DataView(data.buffer, data.byteOffset, data.byteLength);
   let pos = 0;
   for (let i = 0; i < count; i++) {
     const j = index ? index[i]! : i;
@@ -88,14 +90,13 @@ export function plainByteArray(offsets: Int32Array, data: Uint8Array, index: Int
     const end = offsets[j + 1]!;
     const len = end - start;
     if (len < 0 || end > data.length) throw new RangeError(`value ${j} has offsets ${start}..${end} outside the ${data.length} data bytes`);
-    out[pos] = len;
-    out[pos + 1] = len >>> 8;
-    out[pos + 2] = len >>> 16;
-    out[pos + 3] = len >>> 24;
+    to.setInt32(pos, len, true);
     pos += 4;
-    // Short values (the common case) copy faster byte by byte than through subarray + set.
-    if (len <= 32) {
-      for (let k = 0; k < len; k++) out[pos + k] = data[start + k]!;
+    // Short values (the common case) copy faster four bytes at a time than through subarray + set.
+    if (len <= 128) {
+      let k = 0;
+      for (; k + 4 <= len; k += 4) to.setInt32(pos + k, from.getInt32(start + k, true), true);
+      for (; k < len; k++) out[pos + k] = data[start + k]!;
     } else out.set(data.subarray(start, end), pos);
     pos += len;
   }

@@ -130,27 +130,43 @@ export function booleanMinMax(bitmap: Uint8Array, bitOffset: number, index: Int3
   return { min: Uint8Array.of(trues === count ? 1 : 0), max: Uint8Array.of(trues > 0 ? 1 : 0) };
 }
 
-/** Unsigned lexicographic order of data[a0, a1) and data[b0, b1); negative, zero or positive. */
-export function compareBytes(data: Uint8Array, a0: number, a1: number, b0: number, b1: number): number {
-  const n = Math.min(a1 - a0, b1 - b0);
-  for (let i = 0; i < n; i++) {
+/**
+ * Unsigned lexicographic order of data[a0, a1) and data[b0, b1); negative, zero or positive. Four bytes at a
+ * time as big-endian words (same order, a quarter of the steps over the common prefixes JSON texts share).
+ */
+export function compareBytes(data: Uint8Array, a0: number, a1: number, b0: number, b1: number, view = viewOf(data)): number {
+  const la = a1 - a0;
+  const lb = b1 - b0;
+  const n = la < lb ? la : lb;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const x = view.getUint32(a0 + i);
+    const y = view.getUint32(b0 + i);
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  for (; i < n; i++) {
     const d = data[a0 + i]! - data[b0 + i]!;
     if (d !== 0) return d;
   }
-  return a1 - a0 - (b1 - b0);
+  return la - lb;
+}
+
+function viewOf(data: Uint8Array): DataView {
+  return new DataView(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** Value p is data[offsets[p], offsets[p + 1]). */
 export function byteArrayMinMax(offsets: Int32Array, data: Uint8Array, index: Int32Array | undefined, count: number): MinMax | undefined {
   if (count === 0) return undefined;
+  const view = viewOf(data);
   let minAt = index === undefined ? 0 : index[0]!;
   let maxAt = minAt;
   for (let k = 1; k < count; k++) {
     const p = index === undefined ? k : index[k]!;
     const from = offsets[p]!;
     const to = offsets[p + 1]!;
-    if (compareBytes(data, from, to, offsets[minAt]!, offsets[minAt + 1]!) < 0) minAt = p;
-    else if (compareBytes(data, from, to, offsets[maxAt]!, offsets[maxAt + 1]!) > 0) maxAt = p;
+    if (compareBytes(data, from, to, offsets[minAt]!, offsets[minAt + 1]!, view) < 0) minAt = p;
+    else if (compareBytes(data, from, to, offsets[maxAt]!, offsets[maxAt + 1]!, view) > 0) maxAt = p;
   }
   return { min: data.slice(offsets[minAt]!, offsets[minAt + 1]!), max: data.slice(offsets[maxAt]!, offsets[maxAt + 1]!) };
 }

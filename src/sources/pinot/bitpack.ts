@@ -6,6 +6,14 @@
  */
 import { ErrorCodes, SegmentFormatError } from '../../errors.js';
 
+/** Set bits of a 32-bit word (SWAR). */
+export function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
 /**
  * Bits Pinot uses to store numbers `0 … maxValue` (`PinotDataBitSet.getNumBitsPerValue`): 1 for 0 and 1,
  * else the bit length. Dict ids use `bitsFor(cardinality − 1)`; MV_ENTRY_DICT offsets use `bitsFor(V)`.

@@ -15,7 +15,7 @@ import {
   type Validity,
 } from './arrow-values.js';
 import { readDictionary, type DictionaryOptions } from './dictionary.js';
-import { dropNullRowElements, memoryDictionary, renumberIds, type DictionarySource } from './dictionary-subset.js';
+import { dropNullRowElements, markEveryEntryUsed, memoryDictionary, renumberIds, type DictionarySource } from './dictionary-subset.js';
 import { windowedDictionary } from './dictionary-windows.js';
 import { openDictForward } from './forward-dict.js';
 import { openRawForward } from './forward-raw.js';
@@ -192,7 +192,7 @@ export class ColumnReader {
   private subsetVector(ids: Int32Array, validBitmap?: Uint8Array): Vector {
     const source = this.subsetSource!;
     const used = renumberIds(ids, source.cardinality, validBitmap, this.column.name);
-    return makeVector(valuesToData(this.column.dataType, source.values(used)));
+    return makeVector(markEveryEntryUsed(valuesToData(this.column.dataType, source.values(used))));
   }
 
   private validity(start: number, end: number): Validity | undefined {

@@ -5,6 +5,7 @@
  */
 import { ErrorCodes, SegmentFormatError } from '../../errors.js';
 import { gather } from './arrow-values.js';
+import { popcount32 as popcount } from './bitpack.js';
 import type { DataType, ValueBlock } from './types.js';
 
 /** Presented values (see presentBlock) of a column's dictionary entries, fetched by id. */
@@ -16,17 +17,37 @@ export interface DictionarySource {
   values(used: Int32Array): ValueBlock;
 }
 
+/**
+ * Dictionaries (Arrow dictionary Data) known to have every entry used by the ids they come with: the
+ * row-range subsets below. Writers may skip finding the used entries again; a dictionary wrongly marked only
+ * costs unused entries and looser (still true) min/max bounds, never wrong values.
+ */
+const EVERY_ENTRY_USED = new WeakSet<object>();
+
+export function markEveryEntryUsed<T extends object>(dictionary: T): T {
+  EVERY_ENTRY_USED.add(dictionary);
+  return dictionary;
+}
+
+export function everyEntryUsed(dictionary: object): boolean {
+  return EVERY_ENTRY_USED.has(dictionary);
+}
+
 /** A dictionary decoded once and kept: subsets are gathers. */
 export function memoryDictionary(presented: ValueBlock, cardinality: number): DictionarySource {
   return { cardinality, inMemory: true, values: (used) => gather(presented, used) };
 }
+
+/** Cardinalities up to which renumberIds uses a direct id → rank table (4 bytes per entry). */
+const DENSE_RANK_LIMIT = 1 << 21;
 
 /**
  * Renumbers `ids` in place to ranks among the distinct ids they use, and returns those ids ascending
  * (`used[rank] = original id`). Positions whose bit in `validBitmap` (Arrow validity, 1 = valid) is clear
  * are nulls: they do not count as uses and get id 0. A bitset over the cardinality marks the uses; the rank
  * of an id is the popcount of the set bits before it (a per-word prefix sum plus one masked popcount), so
- * the cost is O(ids + cardinality/32) with no id → rank table of the cardinality's size.
+ * the cost is O(ids + cardinality/32) with no id → rank table of the cardinality's size — except below
+ * DENSE_RANK_LIMIT entries (and not far above the id count), where such a table is small and faster, and when every entry is used (ranks = ids).
  */
 export function renumberIds(ids: Int32Array, cardinality: number, validBitmap?: Uint8Array, column?: string): Int32Array {
   const words = new Uint32Array((cardinality + 31) >>> 5);
@@ -46,11 +67,14 @@ export function renumberIds(ids: Int32Array, cardinality: number, validBitmap?: 
       context: { column, index: 'forward_index' },
     });
   }
-  const rank = new Int32Array(words.length);
   let count = 0;
-  for (let w = 0; w < words.length; w++) {
-    rank[w] = count;
-    count += popcount(words[w]!);
+  for (let w = 0; w < words.length; w++) count += popcount(words[w]!);
+  if (count === cardinality) {
+    // Every entry is used (the usual case for low-cardinality columns): ranks are the ids themselves.
+    for (let i = 0; i < n; i++) if (ids[i] === -1) ids[i] = 0;
+    const all = new Int32Array(count);
+    for (let k = 0; k < count; k++) all[k] = k;
+    return all;
   }
   const used = new Int32Array(count);
   for (let w = 0, k = 0; w < words.length; w++) {
@@ -60,6 +84,21 @@ export function renumberIds(ids: Int32Array, cardinality: number, validBitmap?: 
       used[k++] = (w << 5) + 31 - Math.clz32(low);
       bits ^= low;
     }
+  }
+  if (cardinality <= DENSE_RANK_LIMIT && cardinality <= 4 * n) {
+    // A direct id → rank table (at most 8 MiB) is one load per id instead of a masked popcount.
+    const table = new Int32Array(cardinality);
+    for (let k = 0; k < count; k++) table[used[k]!] = k;
+    for (let i = 0; i < n; i++) {
+      const id = ids[i]!;
+      ids[i] = id === -1 ? 0 : table[id]!;
+    }
+    return used;
+  }
+  const rank = new Int32Array(words.length);
+  for (let w = 0, c = 0; w < words.length; w++) {
+    rank[w] = c;
+    c += popcount(words[w]!);
   }
   for (let i = 0; i < n; i++) {
     const id = ids[i]!;
@@ -79,13 +118,6 @@ function markNulls(ids: Int32Array, validBitmap: Uint8Array): void {
   for (let i = 0; i < ids.length; i++) if ((validBitmap[i >> 3]! & (1 << (i & 7))) === 0) ids[i] = -1;
 }
 
-function popcount(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  x = (x + (x >>> 4)) & 0x0f0f0f0f;
-  return Math.imul(x, 0x01010101) >>> 24;
-}
-
 /**
  * Multi-value rows without the elements of null rows: null rows become empty lists (their validity bit
  * stays clear), so every remaining element is a real use of its dictionary entry.
@@ -100,10 +132,11 @@ export function dropNullRowElements(offsets: Int32Array, values: Int32Array, val
   }
   if (total === values.length) return { offsets, values };
   const out = new Int32Array(total);
+  // An element loop, not a subarray per row: MV rows are short and a view per row costs more than the copy.
   for (let r = 0; r < rows; r++) {
-    const from = outOffsets[r]!;
-    const len = outOffsets[r + 1]! - from;
-    if (len > 0) out.set(values.subarray(offsets[r]!, offsets[r]! + len), from);
+    let to = outOffsets[r]!;
+    const end = outOffsets[r + 1]!;
+    for (let j = offsets[r]!; to < end; ) out[to++] = values[j++]!;
   }
   return { offsets: outOffsets, values: out };
 }

@@ -186,15 +186,19 @@ function varLengthReader(range: ByteRange, head: Uint8Array, cardinality: number
     const offsets = new Int32Array(n + 1);
     const data = new Uint8Array(total);
     let size = 0;
+    const into = new DataView(data.buffer);
     for (const win of spanWindows(starts, ends)) {
       const bytes = range.read(win.base, win.end);
+      const view = dataView(bytes);
       const base = win.base;
       for (let k = win.from; k < win.to; k++) {
-        const s = starts[k]! - base;
+        let s = starts[k]! - base;
         const e = ends[k]! - base;
-        // Most values are short: a plain loop beats a subarray view per value.
-        if (e - s <= 32) for (let i = s; i < e; i++) data[size++] = bytes[i]!;
-        else {
+        // Most values are short: four bytes at a time beats a subarray view per value.
+        if (e - s <= 128) {
+          for (; s + 4 <= e; s += 4, size += 4) into.setInt32(size, view.getInt32(s));
+          while (s < e) data[size++] = bytes[s++]!;
+        } else {
           data.set(bytes.subarray(s, e), size);
           size += e - s;
         }

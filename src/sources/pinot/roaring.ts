@@ -5,6 +5,7 @@
  */
 import { ErrorCodes, SegmentFormatError, type ErrorCode, type ErrorContext } from '../../errors.js';
 import { dataView, readAll, type ByteRange } from './bytes.js';
+import { popcount32 as popcount } from './bitpack.js';
 
 const SERIAL_COOKIE_NO_RUNCONTAINER = 12346;
 const SERIAL_COOKIE = 12347;
@@ -167,12 +168,6 @@ class Reader {
   fail(code: ErrorCode, detail: string, offset = this.pos): never {
     throw new SegmentFormatError(code, detail, { context: { ...this.context, offset } });
   }
-}
-
-function popcount(w: number): number {
-  w -= (w >>> 1) & 0x55555555;
-  w = (w & 0x33333333) + ((w >>> 2) & 0x33333333);
-  return (((w + (w >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
 class PortableBitmap implements RoaringBitmap {

@@ -80,6 +80,18 @@ describe('other physical types', () => {
     }
     // [1, 2] after its prefix [1].
     expect(compareBytes(Uint8Array.of(1, 2, 1), 0, 2, 2, 3)).toBeGreaterThan(0);
+    // Longer values (compared four bytes at a time) sharing prefixes, inside a buffer at a non-zero offset.
+    for (let round = 0; round < 300; round++) {
+      const prefix = Uint8Array.from({ length: Math.floor(r() * 9) }, () => [0x7b, 0x22, 0x80, 0xff][Math.floor(r() * 4)]!);
+      const a = Buffer.concat([prefix, Uint8Array.from({ length: Math.floor(r() * 7) }, () => [0, 0x7f, 0x80, 0xff][Math.floor(r() * 4)]!)]);
+      const b = Buffer.concat([prefix, Uint8Array.from({ length: Math.floor(r() * 7) }, () => [0, 0x7f, 0x80, 0xff][Math.floor(r() * 4)]!)]);
+      const backing = new Uint8Array(3 + a.length + b.length);
+      backing.set(a, 3);
+      backing.set(b, 3 + a.length);
+      const data = backing.subarray(1);
+      const got = Math.sign(compareBytes(data, 2, 2 + a.length, 2 + a.length, 2 + a.length + b.length));
+      expect(got, `${a.toString('hex')} vs ${b.toString('hex')}`).toBe(Math.sign(Buffer.compare(a, b)));
+    }
     expect(compareBytes(Uint8Array.of(1, 2, 1), 2, 3, 0, 2)).toBeLessThan(0);
   });
 

@@ -109,6 +109,21 @@ describe('plainByteArray', () => {
     expect(decode(plainByteArray(offsets, data, index, index.length))).toEqual(Array.from(index, (i) => strings[i]));
   });
 
+  it('copies every length from 0 to 200 bytes exactly, from data at an unaligned offset', () => {
+    const lengths = Array.from({ length: 201 }, (_, i) => i).concat([3, 4, 5, 127, 128, 129]);
+    const offs = new Int32Array(lengths.length + 1);
+    lengths.forEach((n, i) => { offs[i + 1] = offs[i]! + n; });
+    const backing = new Uint8Array(offs[lengths.length]! + 3);
+    for (let i = 0; i < backing.length; i++) backing[i] = (i * 131 + 7) & 0xff;
+    const bytes = backing.subarray(3);
+    const expected: number[] = [];
+    lengths.forEach((n, i) => {
+      expected.push(n & 0xff, n >>> 8, 0, 0);
+      for (let k = 0; k < n; k++) expected.push(bytes[offs[i]! + k]!);
+    });
+    expect([...plainByteArray(offs, bytes, undefined, lengths.length)]).toEqual(expected);
+  });
+
   it('rejects offsets past the data and indexes past the offsets', () => {
     expect(() => plainByteArray(new Int32Array([0, 2, 9]), new Uint8Array(4), undefined, 2)).toThrow(/value 1 has offsets 2\.\.9 outside the 4 data bytes/);
     expect(() => plainByteArray(offsets, data, new Int32Array([5]), 1)).toThrow(/index 5 is outside the 5 values/);

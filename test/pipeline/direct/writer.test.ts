@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Field, List, Struct, Decimal, FixedSizeBinary, Uint32, Dictionary, Int32, Int16, Utf8 as Utf8Type, type Data, type DataType, type Schema as ArrowSchema } from 'apache-arrow';
 import { nullData } from '../../../src/pipeline/arrow-data.js';
+import { markEveryEntryUsed } from '../../../src/sources/pinot/dictionary-subset.js';
 import { ParquetFileWriter } from '../../../src/pipeline/direct/file-writer.js';
 import { directWriterSupports } from '../../../src/pipeline/direct/parquet-schema.js';
 import { ParquetError } from '../../../src/pipeline/parquet-error.js';
@@ -274,6 +275,31 @@ describe('ParquetFileWriter dictionaries', () => {
     expect(chunk.statistics).toMatchObject({ min_value: Buffer.from('m').toString('hex'), max_value: Buffer.from('n').toString('hex'), null_count: 1n });
     expect(await hyparquetRows(bytes)).toStrictEqual(values.map((s) => ({ s })));
     expect(await withFile(bytes, duckRows)).toStrictEqual(values.map((s) => ({ s })));
+  });
+});
+
+describe('ParquetFileWriter and dictionaries marked as fully used', () => {
+  it('skips the used-entry search for a marked dictionary (its entries all go to the page) and not for an unmarked one', async () => {
+    const values = ['m', null, 'n', 'm'];
+    const build = (): Data => dictionaryData(types.utf8(), values, ['a-unused', 'z-unused']);
+    const plain = build();
+    const marked = build();
+    markEveryEntryUsed(marked.dictionary!.data[0]!);
+    const schema = new Schema([fieldOf('s', plain)]);
+    const chunkOf = (d: Data) => metaOf(writeDirect(schema, [[d]], { dictionaryColumns: ['s'] })).row_groups[0]!.columns[0]!.meta_data!;
+    const bounds = (d: Data) => {
+      const stats = chunkOf(d).statistics!;
+      return [Buffer.from(stats.min_value as string, 'hex').toString(), Buffer.from(stats.max_value as string, 'hex').toString()];
+    };
+    // Unmarked: only 'm' and 'n' are found used; marked: the writer trusts the mark, so the (unused) ends
+    // widen the bounds, which stay true bounds. Rows read back the same either way.
+    expect(bounds(plain)).toStrictEqual(['m', 'n']);
+    expect(bounds(marked)).toStrictEqual(['a-unused', 'z-unused']);
+    expect(chunkOf(marked).total_uncompressed_size).toBeGreaterThan(chunkOf(plain).total_uncompressed_size);
+    for (const d of [plain, marked]) {
+      const bytes = writeDirect(schema, [[d]], { dictionaryColumns: ['s'] });
+      expect(await hyparquetRows(bytes)).toStrictEqual(values.map((s) => ({ s })));
+    }
   });
 });
 

@@ -1,0 +1,110 @@
+/**
+ * renumberIds and dropNullRowElements against a plain reference on random inputs that reach each of
+ * renumberIds' three paths (every entry used, a dense rank table, the popcount bitset), with and without nulls.
+ */
+import { describe, expect, it } from 'vitest';
+import { ErrorCodes, SegmentFormatError } from '../../src/errors.js';
+import { dropNullRowElements, renumberIds } from '../../src/sources/pinot/dictionary-subset.js';
+
+/** A small deterministic PRNG (mulberry32), so a failure reproduces. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function reference(ids: Int32Array, validBitmap?: Uint8Array): { ids: number[]; used: number[] } {
+  const valid = (i: number): boolean => validBitmap === undefined || (validBitmap[i >> 3]! & (1 << (i & 7))) !== 0;
+  const used = [...new Set([...ids].filter((_, i) => valid(i)))].sort((a, b) => a - b);
+  const rank = new Map(used.map((id, r) => [id, r]));
+  return { ids: [...ids].map((id, i) => (valid(i) ? rank.get(id)! : 0)), used };
+}
+
+function bitmap(n: number, random: () => number, nullShare: number): Uint8Array {
+  const bits = new Uint8Array(Math.ceil(n / 8));
+  for (let i = 0; i < n; i++) if (random() >= nullShare) bits[i >> 3]! |= 1 << (i & 7);
+  return bits;
+}
+
+describe('renumberIds', () => {
+  const cases: { name: string; n: number; cardinality: number; draw: number }[] = [
+    // draw = how many distinct ids the values come from (≤ cardinality)
+    { name: 'every entry used (ranks are the ids)', n: 5000, cardinality: 37, draw: 37 },
+    { name: 'dense rank table (cardinality ≤ 4 × ids)', n: 5000, cardinality: 9000, draw: 9000 },
+    { name: 'bitset path (cardinality ≫ ids)', n: 300, cardinality: 3_000_000, draw: 3_000_000 },
+    { name: 'bitset path over 2^21 entries with many ids', n: 20_000, cardinality: 2_500_000, draw: 2_500_000 },
+    { name: 'ids at the top of a 32-bit word', n: 2000, cardinality: 64, draw: 64 },
+  ];
+  for (const c of cases) {
+    for (const nullShare of [0, 0.3]) {
+      it(`${c.name}${nullShare > 0 ? ', with nulls' : ''}`, () => {
+        const random = rng(c.n * 31 + c.cardinality + (nullShare > 0 ? 7 : 0));
+        const ids = new Int32Array(c.n);
+        for (let i = 0; i < c.n; i++) ids[i] = Math.floor(random() * c.draw);
+        if (c.cardinality === 64) for (let i = 0; i < c.n; i += 3) ids[i] = i % 2 === 0 ? 31 : 63;
+        const valid = nullShare > 0 ? bitmap(c.n, random, nullShare) : undefined;
+        const expected = reference(ids, valid);
+        const copy = ids.slice();
+        const used = renumberIds(copy, c.cardinality, valid, 'col');
+        expect([...used]).toEqual(expected.used);
+        expect([...copy]).toEqual(expected.ids);
+      });
+    }
+  }
+
+  it('a subset that misses entries of a small dictionary is renumbered, not taken as the ids', () => {
+    const ids = Int32Array.from([5, 2, 5, 9, 2]);
+    expect([...renumberIds(ids, 10)]).toEqual([2, 5, 9]);
+    expect([...ids]).toEqual([1, 0, 1, 2, 0]);
+  });
+
+  it('an id at or above the cardinality fails naming the column and the id', () => {
+    const ids = Int32Array.from([0, 1, 12, 2]);
+    let error: unknown;
+    try {
+      renumberIds(ids, 12, undefined, 'city');
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(SegmentFormatError);
+    expect((error as SegmentFormatError).code).toBe(ErrorCodes.PINOT_CORRUPT);
+    expect((error as Error).message).toContain('dict id 12');
+    expect((error as SegmentFormatError).context).toMatchObject({ column: 'city' });
+  });
+});
+
+describe('dropNullRowElements', () => {
+  it('empties null rows and keeps the elements of valid rows in order', () => {
+    const random = rng(11);
+    const rows = 3000;
+    const offsets = new Int32Array(rows + 1);
+    for (let r = 0; r < rows; r++) offsets[r + 1] = offsets[r]! + Math.floor(random() * 5);
+    const values = new Int32Array(offsets[rows]!);
+    for (let i = 0; i < values.length; i++) values[i] = Math.floor(random() * 1000);
+    const valid = bitmap(rows, random, 0.25);
+    const out = dropNullRowElements(offsets, values, valid);
+    const expectedRows: number[][] = [];
+    for (let r = 0; r < rows; r++) {
+      const isValid = (valid[r >> 3]! & (1 << (r & 7))) !== 0;
+      expectedRows.push(isValid ? [...values.subarray(offsets[r]!, offsets[r + 1]!)] : []);
+    }
+    const gotRows: number[][] = [];
+    for (let r = 0; r < rows; r++) gotRows.push([...out.values.subarray(out.offsets[r]!, out.offsets[r + 1]!)]);
+    expect(gotRows).toEqual(expectedRows);
+    expect(out.values.length).toBe(out.offsets[rows]);
+    expect(out.values.length).toBeLessThan(values.length);
+  });
+
+  it('returns its inputs when no null row has elements', () => {
+    const offsets = Int32Array.from([0, 2, 2, 3]);
+    const values = Int32Array.from([1, 2, 3]);
+    const out = dropNullRowElements(offsets, values, Uint8Array.from([0b101]));
+    expect(out.values).toBe(values);
+    expect(out.offsets).toBe(offsets);
+  });
+});
