@@ -50,7 +50,10 @@ const DENSE_RANK_LIMIT = 1 << 21;
  * DENSE_RANK_LIMIT entries (and not far above the id count), where such a table is small and faster, and when every entry is used (ranks = ids).
  */
 export function renumberIds(ids: Int32Array, cardinality: number, validBitmap?: Uint8Array, column?: string): Int32Array {
-  const words = new Uint32Array((cardinality + 31) >>> 5);
+  // Word w of the bitset at [2w], the number of set bits before it at [2w + 1]: the rank lookup below then
+  // touches one cache line per id, not one in each of two arrays.
+  const wordCount = (cardinality + 31) >>> 5;
+  const bits = new Int32Array(2 * wordCount);
   const n = ids.length;
   // Null positions become −1 (id 0 at the end) and are skipped, so the hot loops test no validity bits.
   if (validBitmap) markNulls(ids, validBitmap);
@@ -60,7 +63,7 @@ export function renumberIds(ids: Int32Array, cardinality: number, validBitmap?: 
     if (id === -1) continue;
     // `>>> 0` folds negative ids into the one unsigned bounds check; forward readers already bound ids.
     if ((id >>> 0) >= cardinality) bad = i;
-    else words[id >>> 5]! |= 1 << (id & 31);
+    else bits[(id >>> 5) << 1]! |= 1 << (id & 31);
   }
   if (bad >= 0) {
     throw new SegmentFormatError(ErrorCodes.PINOT_CORRUPT, `dict id ${ids[bad]} is not below the cardinality ${cardinality}`, {
@@ -68,7 +71,10 @@ export function renumberIds(ids: Int32Array, cardinality: number, validBitmap?: 
     });
   }
   let count = 0;
-  for (let w = 0; w < words.length; w++) count += popcount(words[w]!);
+  for (let w = 0; w < wordCount; w++) {
+    bits[2 * w + 1] = count;
+    count += popcount(bits[2 * w]!);
+  }
   if (count === cardinality) {
     // Every entry is used (the usual case for low-cardinality columns): ranks are the ids themselves.
     for (let i = 0; i < n; i++) if (ids[i] === -1) ids[i] = 0;
@@ -77,12 +83,12 @@ export function renumberIds(ids: Int32Array, cardinality: number, validBitmap?: 
     return all;
   }
   const used = new Int32Array(count);
-  for (let w = 0, k = 0; w < words.length; w++) {
-    let bits = words[w]!;
-    while (bits !== 0) {
-      const low = bits & -bits;
+  for (let w = 0, k = 0; w < wordCount; w++) {
+    let word = bits[2 * w]!;
+    while (word !== 0) {
+      const low = word & -word;
       used[k++] = (w << 5) + 31 - Math.clz32(low);
-      bits ^= low;
+      word ^= low;
     }
   }
   if (cardinality <= DENSE_RANK_LIMIT && cardinality <= 4 * n) {
@@ -95,20 +101,15 @@ export function renumberIds(ids: Int32Array, cardinality: number, validBitmap?: 
     }
     return used;
   }
-  const rank = new Int32Array(words.length);
-  for (let w = 0, c = 0; w < words.length; w++) {
-    rank[w] = c;
-    c += popcount(words[w]!);
-  }
   for (let i = 0; i < n; i++) {
     const id = ids[i]!;
     if (id === -1) {
       ids[i] = 0;
       continue;
     }
-    const w = id >>> 5;
+    const at = (id >>> 5) << 1;
     // (1 << b) − 1 masks the bits below b; for b = 31 the int32 wrap-around still gives 0x7fffffff.
-    ids[i] = rank[w]! + popcount(words[w]! & ((1 << (id & 31)) - 1));
+    ids[i] = bits[at + 1]! + popcount(bits[at]! & ((1 << (id & 31)) - 1));
   }
   return used;
 }
