@@ -48,7 +48,9 @@ export function pageCompressor(codec: PageCodec): (input: Uint8Array) => Uint8Ar
     case 'SNAPPY':
       return (input) => {
         try {
-          return plain(snappyCompress(input));
+          // Copied out: snappy's buffer lives in its native allocator, freed only when a GC finds it (V8 does not
+          // count it), so pages kept as views of it held ~35 MB more at the peak of 10M rows, and grew per run.
+          return new Uint8Array(snappyCompress(input));
         } catch (err) {
           throw failed('SNAPPY', input, err);
         }
