@@ -161,6 +161,24 @@ describe('ParquetFileWriter pages and codecs', () => {
     expect(await withFile(bytes, duckRows)).toStrictEqual(await withFile(await writeWasm(t.schema, t.groups, { codec, dictionaryColumns }), duckRows));
   });
 
+  it('cuts flat pages exactly where the byte count reaches pageSizeBytes: strings without nulls, fixed-width values with nulls', async () => {
+    // 300 six-byte strings are 10 PLAIN bytes each: 100-byte pages hold 10 values, so 30 pages.
+    const strings = Array.from({ length: 300 }, (_, i) => `s${String(i).padStart(5, '0')}`);
+    // INT32 with every third row null: 200 values of 4 bytes, 40-byte pages of 10 values each.
+    const ints = Array.from({ length: 300 }, (_, i) => (i % 3 === 1 ? null : i));
+    const data = [primitiveData(types.utf8(), strings), primitiveData(types.int32(), ints)];
+    const schema = new Schema([fieldOf('s', data[0]!), fieldOf('n', data[1]!)]);
+    const bytes = writeDirect(schema, [data], { pageSizeBytes: 100 });
+    const bytes40 = writeDirect(schema, [data], { pageSizeBytes: 40 });
+    expect(pageCounts(metaOf(bytes))[0]!.find((c) => c.path === 's')!.data).toBe(30);
+    expect(pageCounts(metaOf(bytes40))[0]!.find((c) => c.path === 'n')!.data).toBe(20);
+    const rows = strings.map((s, i) => ({ s, n: ints[i] }));
+    for (const b of [bytes, bytes40]) {
+      expect(await hyparquetRows(b)).toStrictEqual(rows);
+      expect(await withFile(b, duckRows)).toStrictEqual(rows);
+    }
+  });
+
   it('cuts pages at about pageSizeBytes, lists only at row boundaries', async () => {
     const t = table(['plain', 'list'], 400, 1, 3);
     const small = pageCounts(metaOf(writeDirect(t.schema, t.groups, { pageSizeBytes: 200 })))[0]!;
