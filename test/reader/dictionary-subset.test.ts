@@ -5,18 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, SegmentFormatError } from '../../src/errors.js';
 import { dropNullRowElements, renumberIds } from '../../src/sources/pinot/dictionary-subset.js';
-
-/** A small deterministic PRNG (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../support/random.js';
 
 function reference(ids: Int32Array, validBitmap?: Uint8Array): { ids: number[]; used: number[] } {
   const valid = (i: number): boolean => validBitmap === undefined || (validBitmap[i >> 3]! & (1 << (i & 7))) !== 0;
