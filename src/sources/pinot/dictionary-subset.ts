@@ -46,8 +46,9 @@ const DENSE_RANK_LIMIT = 1 << 21;
  * (`used[rank] = original id`). Positions whose bit in `validBitmap` (Arrow validity, 1 = valid) is clear
  * are nulls: they do not count as uses and get id 0. A bitset over the cardinality marks the uses; the rank
  * of an id is the popcount of the set bits before it (a per-word prefix sum plus one masked popcount), so
- * the cost is O(ids + cardinality/32) with no id → rank table of the cardinality's size — except below
- * DENSE_RANK_LIMIT entries (and not far above the id count), where such a table is small and faster, and when every entry is used (ranks = ids).
+ * the cost is O(ids + cardinality/32) with no id → rank table of the cardinality's size — except when every
+ * entry is used (ranks = ids), and below DENSE_RANK_LIMIT entries not far above the id count, where such a
+ * table is small and faster.
  */
 export function renumberIds(ids: Int32Array, cardinality: number, validBitmap?: Uint8Array, column?: string): Int32Array {
   // Word w of the bitset at [2w], the number of set bits before it at [2w + 1]: the rank lookup below then
@@ -76,7 +77,7 @@ export function renumberIds(ids: Int32Array, cardinality: number, validBitmap?: 
     count += popcount(bits[2 * w]!);
   }
   if (count === cardinality) {
-    // Every entry is used (the usual case for low-cardinality columns): ranks are the ids themselves.
+    // Every entry is used (common for low-cardinality columns): ranks are the ids themselves.
     for (let i = 0; i < n; i++) if (ids[i] === -1) ids[i] = 0;
     const all = new Int32Array(count);
     for (let k = 0; k < count; k++) all[k] = k;
