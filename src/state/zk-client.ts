@@ -17,6 +17,8 @@
  *   the wrapper aborts `sessionSignal()`, emits `expired`, closes the old client and connects a new one; it
  *   emits `session` once the new session is established. Ephemeral nodes of the old session are gone (or go
  *   with its timeout): owners of claims and candidates re-create what they need on `session`.
+ * - Unparseable replies. The library throws out of its socket handler (an uncaught exception) on a reply it
+ *   cannot parse; here such a reply drops the connection, so the library reconnects (guardReplies).
  * - `multi` with correct versions: the library's Transaction turns version 0 into −1 (`version || -1`), which
  *   makes a check/setData of a fresh node unconditional; the ops are patched after each call.
  *
@@ -238,6 +240,7 @@ export class ZkClient extends EventEmitter {
         this.sessionLost('expired');
       }
     });
+    guardReplies(client);
     client.connect();
   }
 
@@ -282,9 +285,8 @@ export class ZkClient extends EventEmitter {
 
   /** Closes the library's socket (internal field) so that it reconnects; a no-op if the internals differ. */
   private dropSocket(): void {
-    const manager = (this.client as unknown as { connectionManager?: { socket?: { destroy?: () => void } } }).connectionManager;
     try {
-      manager?.socket?.destroy?.();
+      connectionManagerOf(this.client)?.socket?.destroy?.();
     } catch {
       // nothing to drop
     }
@@ -360,4 +362,36 @@ function addOp(tx: Transaction, op: ZkOp): void {
   }
   const ops = (tx as unknown as { ops: { version?: number }[] }).ops;
   ops[ops.length - 1]!.version = op.version;
+}
+
+/** The library's connection manager (internal field), or undefined if its internals differ. */
+interface ConnectionManagerInternals {
+  socket?: { destroy?: () => void };
+  pendingBuffer?: unknown;
+  onSocketData?: (buffer: Buffer) => void;
+}
+
+function connectionManagerOf(client: Client): ConnectionManagerInternals | undefined {
+  return (client as unknown as { connectionManager?: ConnectionManagerInternals }).connectionManager;
+}
+
+/**
+ * A reply the library cannot parse (seen once in CI: "Unknown code: 128122886" thrown from its socket 'data'
+ * handler, so an uncaught exception) means the byte stream is out of step. Drop the connection instead, as the
+ * library itself does for an unknown op code: it reconnects and the requests in flight fail with
+ * CONNECTION_LOSS, which the callers already handle.
+ */
+function guardReplies(client: Client): void {
+  const manager = connectionManagerOf(client);
+  const onSocketData = manager?.onSocketData;
+  if (manager === undefined || typeof onSocketData !== 'function') return;
+  // The socket's 'data' listener is bound when it connects, from this property.
+  manager.onSocketData = function guarded(this: ConnectionManagerInternals, buffer: Buffer): void {
+    try {
+      onSocketData.call(this, buffer);
+    } catch {
+      this.pendingBuffer = null;
+      this.socket?.destroy?.();
+    }
+  };
 }

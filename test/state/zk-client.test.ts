@@ -28,6 +28,17 @@ describeWithZooKeeper('ZkClient against a real ZooKeeper', () => {
       expect(await client.getChildren('/a/b')).toEqual(['c']);
     });
 
+    it('a reply the library cannot parse drops the connection (it reconnects) instead of throwing out of the socket handler', async () => {
+      await client.create('/garbled', Buffer.from('kept'));
+      const manager = (client as unknown as { client: { connectionManager: { onSocketData(b: Buffer): void } } }).client.connectionManager;
+      // A 16-byte reply header announcing a watch notification, without the event after it: parsing reads past the end.
+      const reply = Buffer.alloc(20);
+      reply.writeInt32BE(16, 0);
+      reply.writeInt32BE(-1, 4);
+      expect(() => manager.onSocketData(reply)).not.toThrow();
+      expect((await client.getData('/garbled'))!.data.toString()).toBe('kept');
+    });
+
     it('setData is a compare-and-set on the version', async () => {
       await client.create('/cas', Buffer.from('v0'));
       const stat = await client.setData('/cas', Buffer.from('v1'), 0);
