@@ -21,7 +21,7 @@
  * | `executor.concurrency` | `2` | tasks exported in parallel by this daemon (1 … 64) |
  * | `executor.pollIntervalMs` | `1000` | how often task records are polled for work (10 … 60000) |
  * | `retry.maxAttempts` | `3` | attempts per task, the first included, before it is parked FAILED (1 … 100) |
- * | `retry.backoffMs` | `30000` | delay before the 2nd attempt; doubled each further attempt (0 … 86400000) |
+ * | `retry.backoffMs` | `30000` | delay before a task's 2nd attempt, and before the leader retries a generator cycle that failed on a transient error; doubled each further attempt (0 … 86400000) |
  * | `retry.maxBackoffMs` | `600000` | cap of that delay (≥ `retry.backoffMs`) |
  * | `api.host` | `127.0.0.1` | address the HTTP API listens on |
  * | `api.port` | API off | 0 … 65535 (0: any free port) |

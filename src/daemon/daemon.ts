@@ -6,6 +6,7 @@
  * - The leader runs each table's generator on its Quartz `schedule`, once right after it is elected (a fresh
  *   daemon does not wait for the first fire time), and again whenever a task finishes while the last cycle
  *   left eligible segments untasked because of `tableMaxNumTasks`; `schedule(table)` runs a cycle on demand.
+ *   A cycle that failed on a retryable error is run again after the `retry` backoff (doubling per failure).
  * - `runOnce()` (the `--once` mode for cron and CI) does not campaign: it alternates "drain the backlog" and
  *   "run a cycle" until a cycle right after a drain emits nothing. The generator's compare-and-set keeps this
  *   correct next to a running leader (generator.ts: correctness does not depend on leadership). For an
@@ -411,11 +412,34 @@ export class Daemon implements DaemonControl {
   private onElected(signal: AbortSignal): void {
     if (this.stopController.signal.aborted) return;
     this.events.emit('leader.changed', { candidate: this.instance, leader: true });
-    const byTable = new Map([...this.entries.values()].map((e) => [e.config.table, new Scheduler({
-      schedule: e.config.schedule,
-      run: async (kind: TriggerKind) => { await this.cycle(e.config.table, kind, signal); },
-      onError: () => undefined, // reported as generation.failed by cycle()
-    })]));
+    // A cycle that failed on a transient error (ZooKeeper or the deep store away for a moment) is retried
+    // with the task backoff: without a schedule nothing else would run it again while this instance stays leader.
+    const backoff = exponentialBackoff(this.config.retry.backoffMs, this.config.retry.maxBackoffMs);
+    const retryTimers = new Set<NodeJS.Timeout>();
+    const failures = new Map<string, number>();
+    const byTable: Map<string, Scheduler> = new Map([...this.entries.values()].map((e) => {
+      const table = e.config.table;
+      return [table, new Scheduler({
+        schedule: e.config.schedule,
+        run: async (kind: TriggerKind) => {
+          await this.cycle(table, kind, signal);
+          failures.delete(table);
+        },
+        onError: (err) => { // already reported as generation.failed by runCycle()
+          if (signal.aborted || !(err instanceof ExporterError && err.retryable)) return;
+          const n = (failures.get(table) ?? 0) + 1;
+          failures.set(table, n);
+          const delayMs = backoff(n);
+          this.events.emit('log', { level: 'warn', message: `generator cycle of ${table} failed (${err.code}); retried in ${delayMs} ms`, fields: { table, code: err.code, retryInMs: delayMs, failures: n } });
+          const timer = setTimeout(() => {
+            retryTimers.delete(timer);
+            if (!signal.aborted) void byTable.get(table)?.trigger('schedule');
+          }, delayMs);
+          timer.unref(); // never what keeps a stopping process alive
+          retryTimers.add(timer);
+        },
+      })];
+    }));
     const schedulers = [...byTable.values()];
     this.schedulers.push(...schedulers);
     for (const s of schedulers) {
@@ -434,6 +458,8 @@ export class Daemon implements DaemonControl {
     signal.addEventListener('abort', () => {
       off();
       offCommit();
+      for (const t of retryTimers) clearTimeout(t);
+      retryTimers.clear();
       this.events.emit('leader.changed', { candidate: this.instance, leader: false });
       this.schedulers = this.schedulers.filter((s) => !schedulers.includes(s));
       for (const s of schedulers) void s.stop();

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -151,6 +151,35 @@ describe('Daemon on the embedded default (file state, deep-store directory)', ()
       await daemon.stop();
     }
     expect(seen.at(-1)).toMatchObject({ name: 'leader.changed', payload: { leader: false } });
+  });
+
+  it('as a service without a schedule: a cycle that failed on a transient error is retried with backoff until it succeeds', async () => {
+    // Its own deep store: the table directory is replaced by a file, so listing it fails (retryable) until restored.
+    const deepHere = join(root, 'deep-retry');
+    const made = await makeDeepStore({ root: deepHere, segments: 3, rows: 30 });
+    const tableDir = join(deepHere, 'events');
+    await rename(tableDir, `${tableDir}.aside`);
+    await writeFile(tableDir, 'not a directory');
+    const { config, lake } = await setup({ tableMaxNumTasks: '1' });
+    const daemon = await Daemon.open({ ...config, discovery: { type: 'deepstore', root: deepHere }, retry: { ...config.retry, backoffMs: 100, maxBackoffMs: 400 } }, { events: new ExportEvents() });
+    const failures: Array<ExportEventMap['generation.failed']> = [];
+    const retryLogs: string[] = [];
+    daemon.events.on('generation.failed', (e) => failures.push(e));
+    daemon.events.on('log', (e) => { if (e.fields?.retryInMs !== undefined) retryLogs.push(e.message); });
+    try {
+      await daemon.start();
+      await until(() => failures.length >= 3, 10_000, 'three failed cycles');
+      expect(failures.every((f) => f.code === 'CONTROL_LISTING_FAILED')).toBe(true);
+      // Exponential: 100, 200, 400 (capped) ms.
+      expect(retryLogs.slice(0, 3).map((m) => /retried in (\d+) ms/.exec(m)?.[1])).toEqual(['100', '200', '400']);
+      await rm(tableDir);
+      await rename(`${tableDir}.aside`, tableDir);
+      // Nothing but the retry runs a cycle now: no schedule, no demand; then each completion makes room under the cap.
+      await until(async () => (await lakeFiles(lake)).length === 3 && (await daemon.readState(TABLE))?.tasks.length === 0, 20_000, 'three exports after the listing recovered');
+    } finally {
+      await daemon.stop();
+    }
+    expect(names(await lakeFiles(lake))).toEqual(made.map((s) => s.name).sort());
   });
 
   it('an unusable destination: health names it, --once skips the table; deleteMetadata is refused while a task runs', async () => {
