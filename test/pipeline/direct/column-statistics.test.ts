@@ -78,6 +78,21 @@ describe('other physical types', () => {
         Buffer.from(sorted[0]!).toString('hex'), Buffer.from(sorted[n - 1]!).toString('hex'),
       ]);
     }
+    // Lengths 0..9 over few byte values (shared 4-byte prefixes, zero bytes against padding), through an index,
+    // inside a buffer at a non-zero offset.
+    for (let trial = 0; trial < 300; trial++) {
+      const n = 1 + Math.floor(r() * 40);
+      const items = Array.from({ length: n }, () => Uint8Array.from({ length: Math.floor(r() * 10) }, () => [0, 1, 0xff][Math.floor(r() * 3)]!));
+      const offsets = new Int32Array(n + 1);
+      items.forEach((b, i) => (offsets[i + 1] = offsets[i]! + b.length));
+      const data = new Uint8Array(Buffer.concat([Buffer.of(9, 9, 9), ...items])).subarray(3);
+      const index = Int32Array.from({ length: 1 + Math.floor(r() * n) }, () => Math.floor(r() * n));
+      const picked = [...index].map((i) => items[i]!).sort((a, b) => Buffer.compare(a, b));
+      const m = byteArrayMinMax(offsets, data, index, index.length)!;
+      expect([Buffer.from(m.min).toString('hex'), Buffer.from(m.max).toString('hex')]).toStrictEqual([
+        Buffer.from(picked[0]!).toString('hex'), Buffer.from(picked.at(-1)!).toString('hex'),
+      ]);
+    }
     // [1, 2] after its prefix [1].
     expect(compareBytes(Uint8Array.of(1, 2, 1), 0, 2, 2, 3)).toBeGreaterThan(0);
     // Longer values (compared four bytes at a time) sharing prefixes, inside a buffer at a non-zero offset.
