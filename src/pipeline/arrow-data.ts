@@ -104,18 +104,6 @@ export function materializeAny(data: Data): Data {
   return makeData({ type: t as Int32, length: n, data: new ArrayType(out), ...validityOf(data) });
 }
 
-/** Whether any value of a Utf8 column contains byte `a` or `b` (e.g. the exponent of decimal text). */
-export function containsByte(data: Data, a: number, b: number): boolean {
-  const values = data.values as Uint8Array;
-  const offsets = data.valueOffsets as Int32Array;
-  const end = offsets[data.length]!;
-  for (let i = offsets[0]!; i < end; i++) {
-    const v = values[i]!;
-    if (v === a || v === b) return true;
-  }
-  return false;
-}
-
 /**
  * A Utf8 column with `rewrite` applied to the values containing byte `a` or `b` (`data` itself when there
  * are none); the runs of values between them are copied as whole byte ranges.
@@ -126,16 +114,25 @@ export function rewriteUtf8(data: Data<Utf8>, a: number, b: number, rewrite: (te
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   const n = data.length;
-  // Rows to rewrite, found with one scan over the bytes.
+  // Rows to rewrite, found by the native indexOf (a JS byte loop cost 5 ns a byte: 0.5 s over the decimal
+  // texts of 10M rows, which almost never contain either byte).
   const hits: number[] = [];
   const end = offsets[n]!;
+  const hay = values.subarray(0, end);
+  const find = (byte: number, from: number): number => {
+    const at = hay.indexOf(byte, from);
+    return at < 0 ? end : at;
+  };
   let row = 0;
-  for (let j = offsets[0]!; j < end; j++) {
-    const v = values[j]!;
-    if (v !== a && v !== b) continue;
+  let nextA = find(a, offsets[0]!);
+  let nextB = find(b, offsets[0]!);
+  while (nextA < end || nextB < end) {
+    const j = Math.min(nextA, nextB);
     while (offsets[row + 1]! <= j) row++;
     hits.push(row);
-    j = offsets[row + 1]! - 1;
+    const after = offsets[row + 1]!;
+    if (nextA < after) nextA = find(a, after);
+    if (nextB < after) nextB = find(b, after);
   }
   if (hits.length === 0) return data;
   const replaced = hits.map((r) => encoder.encode(rewrite(decoder.decode(values.subarray(offsets[r]!, offsets[r + 1]!)))));
