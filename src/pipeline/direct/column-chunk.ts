@@ -21,7 +21,7 @@ import {
 } from './format.js';
 import type { LeafColumn } from './parquet-schema.js';
 import { plainBoolean, plainByteArray, plainFixed } from './plain.js';
-import { bitWidthOf, encodeDictionaryIds, encodeLevels } from './rle.js';
+import { bitWidthOf, encodeDictionaryIds, encodeLevels, encodeRepeatedLevel } from './rle.js';
 import {
   booleanMinMax, byteArrayMinMax, float32MinMax, float64MinMax, int32MinMax, int64MinMax, statisticsOf, type MinMax,
 } from './statistics.js';
@@ -76,7 +76,6 @@ export class ChunkScratch {
   private usedBuf = new Uint32Array(0);
   private defBuf = new Uint8Array(0);
   private repBuf = new Uint8Array(0);
-  private onesBuf = new Uint8Array(0);
   private lookupBuf = new Int32Array(0);
 
   private static grow(n: number): number {
@@ -134,13 +133,6 @@ export class ChunkScratch {
     this.usedBuf = keep(this.usedBuf, new Uint32Array(0));
     this.defBuf = keep(this.defBuf, new Uint8Array(0));
     this.repBuf = keep(this.repBuf, new Uint8Array(0));
-    this.onesBuf = keep(this.onesBuf, new Uint8Array(0));
-  }
-
-  /** At least n definition levels of 1 (a flat column without nulls). */
-  ones(n: number): Uint8Array {
-    if (this.onesBuf.length < n) this.onesBuf = new Uint8Array(ChunkScratch.grow(n)).fill(1);
-    return this.onesBuf;
   }
 }
 
@@ -513,8 +505,7 @@ export function encodeColumnChunk(leaf: LeafColumn, data: Data, settings: ChunkS
     const levels = levelTo - levelFrom;
     const parts: Uint8Array[] = [];
     if (shred.rep !== undefined) parts.push(encodeLevels(shred.rep.subarray(levelFrom, levelTo), levels, leaf.maxRepetitionLevel));
-    const def = shred.def === undefined ? scratch.ones(levels) : shred.def.subarray(levelFrom, levelTo);
-    parts.push(encodeLevels(def, levels, maxDef));
+    parts.push(shred.def === undefined ? encodeRepeatedLevel(maxDef, levels, maxDef) : encodeLevels(shred.def.subarray(levelFrom, levelTo), levels, maxDef));
     parts.push(dictIds !== undefined
       ? encodeDictionaryIds(dictIds.subarray(valueFrom, valueTo), valueTo - valueFrom, bitWidth)
       : plainValues(source, index, valueFrom, valueTo));

@@ -242,6 +242,25 @@ export function encodeLevels(levels: Uint8Array, count: number, maxLevel: number
   return out.slice(0, end);
 }
 
+/**
+ * encodeLevels of `count` levels that all equal `level` (a column without nulls): what the scan would find,
+ * one RLE run — or, below MIN_RLE_RUN levels, the scan's bit-packed group — without reading any level.
+ */
+export function encodeRepeatedLevel(level: number, count: number, maxLevel: number): Uint8Array {
+  if (!Number.isInteger(level) || level < 0 || level > maxLevel) throw new RangeError(`level ${level} is not in 0..${maxLevel}`);
+  if (count < MIN_RLE_RUN || level === 0) return encodeLevels(new Uint8Array(count).fill(level), count, maxLevel);
+  const bitWidth = bitWidthOf(maxLevel);
+  const out = new Uint8Array(4 + 5 + 4);
+  let end = writeVarint(out, 4, count * 2);
+  for (let b = 0, v = level; b < (bitWidth + 7) >>> 3; b++, v >>>= 8) out[end++] = v & 0xff;
+  const n = end - 4;
+  out[0] = n;
+  out[1] = n >>> 8;
+  out[2] = n >>> 16;
+  out[3] = n >>> 24;
+  return out.slice(0, end);
+}
+
 /** RLE_DICTIONARY data page values: one byte bit width, then the hybrid of ids[0, count). */
 export function encodeDictionaryIds(ids: Int32Array, count: number, bitWidth: number): Uint8Array {
   checkArgs(ids, count, bitWidth);

@@ -6,7 +6,7 @@ import { rng } from '../../support/random.js';
 import { describe, expect, it } from 'vitest';
 import { readRleBitPackedHybrid } from 'hyparquet/src/encoding.js';
 import { decodeValues as parquetjsDecode } from '@dsnp/parquetjs/dist/lib/codec/rle.js';
-import { bitWidthOf, encodeDictionaryIds, encodeHybrid, encodeLevels } from '../../../src/pipeline/direct/rle.js';
+import { bitWidthOf, encodeDictionaryIds, encodeHybrid, encodeLevels, encodeRepeatedLevel } from '../../../src/pipeline/direct/rle.js';
 
 const prng = rng;
 
@@ -155,6 +155,19 @@ describe('encodeLevels', () => {
     // All equal: a single RLE run (header varint(2 × 4099) = 2 bytes, then one value byte).
     expect(encodeLevels(new Uint8Array(4099).fill(1), 4099, 1).length).toBe(4 + 3);
     expect(encodeLevels(new Uint8Array(0), 0, 1)).toEqual(new Uint8Array(4));
+  });
+
+  it('encodeRepeatedLevel writes what encodeLevels writes for levels that are all equal, without levels', () => {
+    for (const maxLevel of [1, 2, 3, 200]) {
+      for (const level of new Set([0, 1, maxLevel])) {
+        for (const count of [0, 1, 7, 8, 9, 100, 4099, 70_000, 1 << 21]) {
+          const got = encodeRepeatedLevel(level, count, maxLevel);
+          expect(got, `level ${level}/${maxLevel} × ${count}`).toEqual(encodeLevels(new Uint8Array(count).fill(level), count, maxLevel));
+          if (count > 0 && maxLevel < 4) expect(hyparquetDecode(got.subarray(4), bitWidthOf(maxLevel), count).every((v) => v === level)).toBe(true);
+        }
+      }
+    }
+    expect(() => encodeRepeatedLevel(2, 10, 1)).toThrow(RangeError);
   });
 
   it('uses one bit for max level 1', () => {
