@@ -147,7 +147,7 @@ const packers: Array<Packer | undefined> = [];
 /**
  * A packer for one bit width, generated once as straight-line code: per group of 8 values, each of the
  * `bitWidth` output bytes is the OR of the shifted values overlapping it (a Uint8Array store keeps the low 8
- * bits; `>>>` reads an Int32Array id ≥ 2^31 as unsigned). About 3× faster than a loop that accumulates bits
+ * bits; `>>>` reads an Int32Array id ≥ 2^31 as unsigned). 2–3× faster than a loop that accumulates bits
  * and tests after each value how many bytes are ready (bench/rle.ts; widths 17–24 are the ids of big
  * dictionaries). The source is built from integers only.
  */
