@@ -234,6 +234,11 @@ export function encodeLevels(levels: Uint8Array, count: number, maxLevel: number
   const end = count > 0 && (bitWidth === 1 || bitWidth === 2)
     ? levelsInto(levels, count, bitWidth, out, 4)
     : hybridInto(levels, count, bitWidth, out, 4);
+  return withLengthPrefix(out, end);
+}
+
+/** out[4, end) prefixed with its length (4 bytes, little-endian, in out[0, 4)), copied out. */
+function withLengthPrefix(out: Uint8Array, end: number): Uint8Array {
   const n = end - 4;
   out[0] = n;
   out[1] = n >>> 8;
@@ -253,12 +258,7 @@ export function encodeRepeatedLevel(level: number, count: number, maxLevel: numb
   const out = new Uint8Array(4 + 5 + 4);
   let end = writeVarint(out, 4, count * 2);
   for (let b = 0, v = level; b < (bitWidth + 7) >>> 3; b++, v >>>= 8) out[end++] = v & 0xff;
-  const n = end - 4;
-  out[0] = n;
-  out[1] = n >>> 8;
-  out[2] = n >>> 16;
-  out[3] = n >>> 24;
-  return out.slice(0, end);
+  return withLengthPrefix(out, end);
 }
 
 /** RLE_DICTIONARY data page values: one byte bit width, then the hybrid of ids[0, count). */
