@@ -415,7 +415,7 @@ export class Daemon implements DaemonControl {
     // A cycle that failed on a transient error (ZooKeeper or the deep store away for a moment) is retried
     // with the task backoff: without a schedule nothing else would run it again while this instance stays leader.
     const backoff = exponentialBackoff(this.config.retry.backoffMs, this.config.retry.maxBackoffMs);
-    const retryTimers = new Set<NodeJS.Timeout>();
+    const retryTimers = new Map<string, NodeJS.Timeout>(); // at most one pending retry per table
     const failures = new Map<string, number>();
     const byTable: Map<string, Scheduler> = new Map([...this.entries.values()].map((e) => {
       const table = e.config.table;
@@ -426,17 +426,17 @@ export class Daemon implements DaemonControl {
           failures.delete(table);
         },
         onError: (err) => { // already reported as generation.failed by runCycle()
-          if (signal.aborted || !(err instanceof ExporterError && err.retryable)) return;
+          if (signal.aborted || !(err instanceof ExporterError && err.retryable) || retryTimers.has(table)) return;
           const n = (failures.get(table) ?? 0) + 1;
           failures.set(table, n);
           const delayMs = backoff(n);
           this.events.emit('log', { level: 'warn', message: `generator cycle of ${table} failed (${err.code}); retried in ${delayMs} ms`, fields: { table, code: err.code, retryInMs: delayMs, failures: n } });
           const timer = setTimeout(() => {
-            retryTimers.delete(timer);
+            retryTimers.delete(table);
             if (!signal.aborted) void byTable.get(table)?.trigger('schedule');
           }, delayMs);
           timer.unref(); // never what keeps a stopping process alive
-          retryTimers.add(timer);
+          retryTimers.set(table, timer);
         },
       })];
     }));
@@ -458,7 +458,7 @@ export class Daemon implements DaemonControl {
     signal.addEventListener('abort', () => {
       off();
       offCommit();
-      for (const t of retryTimers) clearTimeout(t);
+      for (const t of retryTimers.values()) clearTimeout(t);
       retryTimers.clear();
       this.events.emit('leader.changed', { candidate: this.instance, leader: false });
       this.schedulers = this.schedulers.filter((s) => !schedulers.includes(s));
