@@ -13,7 +13,7 @@
  */
 import { DataType as ArrowTypes, type Data, type DataType } from 'apache-arrow';
 import { concatBytes } from '../concat-bytes.js';
-import { popcount32 as popcount } from '../../sources/pinot/bitpack.js';
+import { popcount32 as popcount, setBitPositions } from '../../sources/pinot/bitpack.js';
 import { everyEntryUsed } from '../../sources/pinot/dictionary-subset.js';
 import { ParquetError, ParquetErrorCodes, type ParquetErrorCode } from '../parquet-error.js';
 import {
@@ -73,7 +73,7 @@ export class ChunkScratch {
   private positionsBuf = new Int32Array(0);
   private idsBuf = new Int32Array(0);
   private remapBuf = new Int32Array(0);
-  private usedBuf = new Uint32Array(0);
+  private usedBuf = new Int32Array(0);
   private defBuf = new Uint8Array(0);
   private repBuf = new Uint8Array(0);
   private lookupBuf = new Int32Array(0);
@@ -103,9 +103,9 @@ export class ChunkScratch {
   }
 
   /** A zeroed bitset of n bits (words [0, ⌈n/32⌉)). */
-  used(n: number): Uint32Array {
+  used(n: number): Int32Array {
     const words = (n + 31) >>> 5;
-    if (this.usedBuf.length < words) this.usedBuf = new Uint32Array(ChunkScratch.grow(words));
+    if (this.usedBuf.length < words) this.usedBuf = new Int32Array(ChunkScratch.grow(words));
     else this.usedBuf.fill(0, 0, words);
     return this.usedBuf;
   }
@@ -125,12 +125,12 @@ export class ChunkScratch {
    * buffers (several per element) must not stay pinned for the rest of the file.
    */
   trim(maxBytes = 16 * 1024 * 1024): void {
-    const keep = <T extends Int32Array | Uint32Array | Uint8Array>(b: T, empty: T): T => (b.byteLength > maxBytes ? empty : b);
+    const keep = <T extends Int32Array | Uint8Array>(b: T, empty: T): T => (b.byteLength > maxBytes ? empty : b);
     this.positionsBuf = keep(this.positionsBuf, new Int32Array(0));
     this.idsBuf = keep(this.idsBuf, new Int32Array(0));
     this.remapBuf = keep(this.remapBuf, new Int32Array(0));
     this.lookupBuf = keep(this.lookupBuf, new Int32Array(0));
-    this.usedBuf = keep(this.usedBuf, new Uint32Array(0));
+    this.usedBuf = keep(this.usedBuf, new Int32Array(0));
     this.defBuf = keep(this.defBuf, new Uint8Array(0));
     this.repBuf = keep(this.repBuf, new Uint8Array(0));
   }
@@ -417,14 +417,7 @@ function dictionaryIds(leaf: LeafColumn, values: Data, shred: Shredded, dictiona
   for (let w = 0; w < words; w++) usedCount += popcount(used[w]!);
   if (usedCount === dictionaryLength) return { ids, usedCount };
   const usedList = scratch.remap(usedCount);
-  for (let w = 0, u = 0; w < words; w++) {
-    let bits = used[w]!;
-    while (bits !== 0) {
-      const low = bits & -bits;
-      usedList[u++] = (w << 5) + 31 - Math.clz32(low);
-      bits ^= low;
-    }
-  }
+  setBitPositions(used, words, 1, usedList);
   return { ids, usedList: usedList.subarray(0, usedCount), usedCount };
 }
 

@@ -15,6 +15,21 @@ export function popcount32(x: number): number {
 }
 
 /**
+ * Positions of the set bits of an LSB-first bitset of 32-bit words, ascending, into `out` (which must hold
+ * them all). Word w is `bits[w * stride]`: stride 2 leaves room for a per-word rank beside each word.
+ */
+export function setBitPositions(bits: Int32Array, wordCount: number, stride: number, out: Int32Array): void {
+  for (let w = 0, k = 0; w < wordCount; w++) {
+    let word = bits[w * stride]!;
+    while (word !== 0) {
+      const low = word & -word;
+      out[k++] = (w << 5) + 31 - Math.clz32(low);
+      word ^= low;
+    }
+  }
+}
+
+/**
  * Bits Pinot uses to store numbers `0 … maxValue` (`PinotDataBitSet.getNumBitsPerValue`): 1 for 0 and 1,
  * else the bit length. Dict ids use `bitsFor(cardinality − 1)`; MV_ENTRY_DICT offsets use `bitsFor(V)`.
  */

@@ -5,7 +5,7 @@
  */
 import { ErrorCodes, SegmentFormatError } from '../../errors.js';
 import { gather } from './arrow-values.js';
-import { popcount32 as popcount } from './bitpack.js';
+import { popcount32 as popcount, setBitPositions } from './bitpack.js';
 import type { DataType, ValueBlock } from './types.js';
 
 /** Presented values (see presentBlock) of a column's dictionary entries, fetched by id. */
@@ -84,14 +84,7 @@ export function renumberIds(ids: Int32Array, cardinality: number, validBitmap?: 
     return all;
   }
   const used = new Int32Array(count);
-  for (let w = 0, k = 0; w < wordCount; w++) {
-    let word = bits[2 * w]!;
-    while (word !== 0) {
-      const low = word & -word;
-      used[k++] = (w << 5) + 31 - Math.clz32(low);
-      word ^= low;
-    }
-  }
+  setBitPositions(bits, wordCount, 2, used);
   if (cardinality <= DENSE_RANK_LIMIT && cardinality <= 4 * n) {
     // A direct id → rank table (at most 8 MiB) is one load per id instead of a masked popcount.
     const table = new Int32Array(cardinality);
