@@ -4,6 +4,8 @@
  * non-null rows, or dictionary ids to gather); undefined means positions 0..count-1.
  */
 
+import { copyBytes, dataView } from '../../sources/pinot/bytes.js';
+
 // Arrow buffers are in host order and Parquet is little-endian: the raw copies below assume a little-endian host.
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('the direct Parquet writer needs a little-endian host');
 
@@ -81,8 +83,8 @@ export function plainByteArray(offsets: Int32Array, data: Uint8Array, index: Int
   } else if (count > 0) total += offsets[count]! - offsets[0]!;
   if (total < 0) throw new RangeError('offsets are not ascending');
   const out = new Uint8Array(total);
-  const to = new DataView(out.buffer);
-  const from = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const to = dataView(out);
+  const from = dataView(data);
   let pos = 0;
   for (let i = 0; i < count; i++) {
     const j = index ? index[i]! : i;
@@ -92,12 +94,7 @@ export function plainByteArray(offsets: Int32Array, data: Uint8Array, index: Int
     if (len < 0 || end > data.length) throw new RangeError(`value ${j} has offsets ${start}..${end} outside the ${data.length} data bytes`);
     to.setInt32(pos, len, true);
     pos += 4;
-    // Short values (the common case) copy faster four bytes at a time than through subarray + set.
-    if (len <= 128) {
-      let k = 0;
-      for (; k + 4 <= len; k += 4) to.setInt32(pos + k, from.getInt32(start + k, true), true);
-      for (; k < len; k++) out[pos + k] = data[start + k]!;
-    } else out.set(data.subarray(start, end), pos);
+    copyBytes(out, to, pos, data, from, start, end);
     pos += len;
   }
   return out;

@@ -55,3 +55,16 @@ export function readAll(range: ByteRange): Uint8Array {
 export function dataView(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+
+/**
+ * Copies src[from, to) into dst at `at` (dstView and srcView view the same bytes as dst and src). Values up
+ * to 128 bytes, the common case, go four bytes at a time, faster than a subarray and `set` per value.
+ */
+export function copyBytes(dst: Uint8Array, dstView: DataView, at: number, src: Uint8Array, srcView: DataView, from: number, to: number): void {
+  if (to - from > 128) {
+    dst.set(src.subarray(from, to), at);
+    return;
+  }
+  for (; from + 4 <= to; from += 4, at += 4) dstView.setInt32(at, srcView.getInt32(from));
+  while (from < to) dst[at++] = src[from++]!;
+}

@@ -7,7 +7,7 @@
 import { ErrorCodes, type ErrorContext } from '../../errors.js';
 import { presentBlock } from './arrow-values.js';
 import { bigDecimalTexts } from './bigdecimal-text.js';
-import { dataView, type ByteRange } from './bytes.js';
+import { copyBytes, dataView, type ByteRange } from './bytes.js';
 import { checkLength, dictionaryFailure, isVarLengthDictionary, legacyPadByte, type DictionaryOptions } from './dictionary.js';
 import type { DictionarySource } from './dictionary-subset.js';
 import type { DataType, ValueBlock, VarBytes } from './types.js';
@@ -186,22 +186,16 @@ function varLengthReader(range: ByteRange, head: Uint8Array, cardinality: number
     const offsets = new Int32Array(n + 1);
     const data = new Uint8Array(total);
     let size = 0;
-    const into = new DataView(data.buffer);
+    const into = dataView(data);
     for (const win of spanWindows(starts, ends)) {
       const bytes = range.read(win.base, win.end);
       const view = dataView(bytes);
       const base = win.base;
       for (let k = win.from; k < win.to; k++) {
-        let s = starts[k]! - base;
+        const s = starts[k]! - base;
         const e = ends[k]! - base;
-        // Most values are short: four bytes at a time beats a subarray view per value.
-        if (e - s <= 128) {
-          for (; s + 4 <= e; s += 4, size += 4) into.setInt32(size, view.getInt32(s));
-          while (s < e) data[size++] = bytes[s++]!;
-        } else {
-          data.set(bytes.subarray(s, e), size);
-          size += e - s;
-        }
+        copyBytes(data, into, size, bytes, view, s, e);
+        size += e - s;
         offsets[k + 1] = size;
       }
     }
