@@ -11,6 +11,7 @@ import { setImmediate } from 'node:timers/promises';
 import { ConfigError, ErrorCodes, ExporterError } from '../errors.js';
 import { parseCreationMeta } from '../sources/pinot/creation-meta.js';
 import type { SegmentReader } from '../sources/segment-reader.js';
+import { concatBytes } from './concat-bytes.js';
 import { ColumnEncoderPool, columnPoolAvailable } from './direct/column-pool.js';
 import type { EncodedChunk } from './direct/column-chunk.js';
 import { ParquetFileWriter, columnPieces, pieceableColumns } from './direct/file-writer.js';
@@ -299,7 +300,7 @@ async function* directSegment(
           launch();
           const pages = writer.addEncodedColumn(index, chunk);
           run.onProgress?.({ rows: start + Math.floor(((end - start) * ++done) / plan.columns.length), rowGroups: rowGroups.length });
-          yield* pages;
+          yield concatBytes(pages);
         }
       } else {
         for (let i = 0; i < plan.columns.length; i++) {
@@ -310,7 +311,11 @@ async function* directSegment(
             : writer.writeColumn(i, plan.convertColumn(i, column.inSource ? chunks!.read(column.name, start, end) : undefined, end - start, start));
           // Rows "read" advance column by column: the group's rows in proportion to the columns done.
           run.onProgress?.({ rows: start + Math.floor(((end - start) * (i + 1)) / plan.columns.length), rowGroups: rowGroups.length });
-          yield* pages;
+          // One chunk per column chunk, not one per page: the consumer's write (a file, an upload part) then runs
+          // while the next column is encoded. Page by page, each page waited for the one before it to be written
+          // (a sink takes one write at a time and this thread is busy between column chunks): 10.6M rows spent
+          // ~1.5 s of 22 waiting on 1,902 writes; the copy costs ~0.2 s.
+          yield concatBytes(pages);
           // Encoding is synchronous: one turn of the event loop per column chunk keeps timers, sockets (the
           // daemon's /metrics) and native finalizers running; without it a consumer that does no I/O of its
           // own would let the compressors' freed page buffers pile up until the file ends (1.7 GB at 10M rows).

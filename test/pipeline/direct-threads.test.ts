@@ -25,6 +25,25 @@ function chunkHashes(bytes: Uint8Array): string[] {
   }));
 }
 
+/** Each column chunk's byte range in the file, as `start+length`. */
+function chunkRanges(bytes: Uint8Array): string[] {
+  return metadataOf(bytes).row_groups.flatMap((g) => g.columns.map((c) => {
+    const m = c.meta_data!;
+    return `${Number(m.dictionary_page_offset ?? m.data_page_offset)}+${Number(m.total_compressed_size)}`;
+  }));
+}
+
+/** The byte range of every output chunk between the leading magic and the footer chunk. */
+function outputRanges(chunks: readonly Uint8Array[]): string[] {
+  const ranges: string[] = [];
+  let at = chunks[0]!.length;
+  for (const chunk of chunks.slice(1, -1)) {
+    ranges.push(`${at}+${chunk.length}`);
+    at += chunk.length;
+  }
+  return ranges;
+}
+
 describeFixtures('the direct writer on worker threads', 'fixtures', (fixtures) => {
   for (const name of ['events__0__12__20261126T0000Z.tar.gz', 'dictvar_mvraw.tar.gz']) {
     it(`${name}: 2 threads write the same column chunks and rows as 1`, async () => {
@@ -35,6 +54,12 @@ describeFixtures('the direct writer on worker threads', 'fixtures', (fixtures) =
       const two = await convert(location, { parquet, rowsPerRowGroup: 1500, encoderThreads: 2 });
       expect(metadataOf(one.bytes).row_groups.length).toBeGreaterThan(1);
       expect(chunkHashes(two.bytes)).toStrictEqual(chunkHashes(one.bytes));
+      // One output chunk per column chunk (not per page), so a sink writes a column while the next is encoded.
+      for (const run of [one, two]) {
+        expect(new TextDecoder().decode(run.chunks[0])).toBe('PAR1');
+        expect(outputRanges(run.chunks).sort()).toStrictEqual(chunkRanges(run.bytes).sort());
+        expect(run.chunks.length).toBe(2 + chunkRanges(run.bytes).length);
+      }
       const expected = await readRows(location);
       expect(await hyparquetRows(two.bytes)).toStrictEqual(expected);
       const file = tempParquet(two.bytes);
