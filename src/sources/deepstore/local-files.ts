@@ -24,6 +24,9 @@ export function openLocalSegmentFiles(dir: string): LocalSegmentFiles {
   const known = new Set(names);
   const open = new Map<string, OpenFile>();
   let closed = false;
+  // One buffer for every transient read of this segment: decoding is synchronous, so a window is consumed
+  // before the next transient read, whichever file or column it is for.
+  const scratch: Scratch = { bytes: Buffer.alloc(0) };
 
   const openFile = (name: string): OpenFile => {
     if (closed) throw closedError(dir, name);
@@ -44,7 +47,7 @@ export function openLocalSegmentFiles(dir: string): LocalSegmentFiles {
     has: (name) => known.has(name),
     open(name) {
       const file = openFile(name);
-      return fileRange(file, name, () => closed, dir);
+      return fileRange(file, name, () => closed, dir, scratch);
     },
     close() {
       closed = true;
@@ -54,25 +57,42 @@ export function openLocalSegmentFiles(dir: string): LocalSegmentFiles {
   };
 }
 
-function fileRange(file: OpenFile, name: string, isClosed: () => boolean, dir: string): ByteRange {
+/** Transient reads larger than this get a buffer of their own rather than growing the shared one. */
+const SCRATCH_MAX_BYTES = 16 << 20;
+
+interface Scratch {
+  bytes: Buffer;
+}
+
+function fileRange(file: OpenFile, name: string, isClosed: () => boolean, dir: string, scratch: Scratch): ByteRange {
+  const fill = (out: Buffer, start: number): Buffer => {
+    // After close() the descriptor number may belong to another file; never read through it.
+    if (isClosed()) throw closedError(dir, name);
+    let done = 0;
+    while (done < out.length) {
+      const n = readSync(file.fd, out, done, out.length - done, start + done);
+      if (n === 0) {
+        throw new SourceError(ErrorCodes.SOURCE_FETCH_FAILED, `file ended at ${start + done} bytes, ${file.length} expected (changed on disk?)`, {
+          context: { uri: dir, file: name, offset: start + done },
+        });
+      }
+      done += n;
+    }
+    return out;
+  };
   return {
     length: file.length,
     read(start, end) {
       checkBounds(file, start, end, { file: name });
-      // After close() the descriptor number may belong to another file; never read through it.
-      if (isClosed()) throw closedError(dir, name);
-      const out = Buffer.allocUnsafe(end - start);
-      let done = 0;
-      while (done < out.length) {
-        const n = readSync(file.fd, out, done, out.length - done, start + done);
-        if (n === 0) {
-          throw new SourceError(ErrorCodes.SOURCE_FETCH_FAILED, `file ended at ${start + done} bytes, ${file.length} expected (changed on disk?)`, {
-            context: { uri: dir, file: name, offset: start + done },
-          });
-        }
-        done += n;
-      }
-      return out;
+      return fill(Buffer.allocUnsafe(end - start), start);
+    },
+    readTransient(start, end) {
+      checkBounds(file, start, end, { file: name });
+      const n = end - start;
+      if (n > SCRATCH_MAX_BYTES) return fill(Buffer.allocUnsafe(n), start);
+      // Grown geometrically so windows of varying sizes settle on one buffer after a few reads.
+      if (scratch.bytes.length < n) scratch.bytes = Buffer.allocUnsafeSlow(Math.max(n, Math.min(SCRATCH_MAX_BYTES, 2 * scratch.bytes.length), 64 << 10));
+      return fill(scratch.bytes.subarray(0, n), start);
     },
   };
 }

@@ -12,6 +12,17 @@ export interface ByteRange {
    * not write into it. Implementations throw PINOT_TRUNCATED for a range outside `[0, length]`.
    */
   read(start: number, end: number): Uint8Array;
+  /**
+   * As `read`, but the bytes may live in a buffer the next `readTransient` of the same file reuses: for a
+   * window consumed before the next one is read. File-backed ranges implement it so a walk over a big
+   * dictionary does not allocate (and leave for the GC) a fresh buffer per window. Use `readTransient()`.
+   */
+  readTransient?(start: number, end: number): Uint8Array;
+}
+
+/** Bytes `[start, end)` valid until the next transient read of the same file (see ByteRange.readTransient). */
+export function readTransient(range: ByteRange, start: number, end: number): Uint8Array {
+  return range.readTransient === undefined ? range.read(start, end) : range.readTransient(start, end);
 }
 
 export function checkBounds(range: { length: number }, start: number, end: number, context?: ErrorContext): void {
@@ -43,6 +54,10 @@ export function subRange(parent: ByteRange, start: number, end: number, context?
     read(s, e) {
       checkBounds({ length: end - start }, s, e, context);
       return parent.read(start + s, start + e);
+    },
+    readTransient(s, e) {
+      checkBounds({ length: end - start }, s, e, context);
+      return readTransient(parent, start + s, start + e);
     },
   };
 }

@@ -7,7 +7,7 @@
 import { ErrorCodes, type ErrorContext } from '../../errors.js';
 import { presentBlock } from './arrow-values.js';
 import { bigDecimalTexts } from './bigdecimal-text.js';
-import { copyBytes, dataView, type ByteRange } from './bytes.js';
+import { copyBytes, dataView, readTransient, type ByteRange } from './bytes.js';
 import { checkLength, dictionaryFailure, isVarLengthDictionary, legacyPadByte, type DictionaryOptions } from './dictionary.js';
 import type { DictionarySource } from './dictionary-subset.js';
 import type { DataType, ValueBlock, VarBytes } from './types.js';
@@ -58,7 +58,7 @@ function numericReader(range: ByteRange, type: 'INT' | 'LONG' | 'FLOAT' | 'DOUBL
     // Values land as 32-bit words in host (little-endian) order; for 8-byte entries the low word is second in BE.
     const out = new Int32Array(n * (width / 4));
     for (const w of stridedWindows(used, width, 0, width)) {
-      const bytes = range.read(w.base, w.end);
+      const bytes = readTransient(range, w.base, w.end);
       const dv = dataView(bytes);
       const base = w.base;
       if (width === 4) {
@@ -103,7 +103,7 @@ function fixedWidthReader(range: ByteRange, opts: DictionaryOptions, ctx: ErrorC
     const data = new Uint8Array(n * w);
     let size = 0;
     for (const win of stridedWindows(used, w, 0, w)) {
-      const bytes = range.read(win.base, win.end);
+      const bytes = readTransient(range, win.base, win.end);
       for (let k = win.from; k < win.to; k++) {
         const start = used[k]! * w - win.base;
         const limit = start + w;
@@ -154,7 +154,7 @@ function varLengthReader(range: ByteRange, head: Uint8Array, cardinality: number
     const starts = new Int32Array(n);
     const ends = new Int32Array(n);
     for (const win of stridedWindows(used, 4, offsetsStart, 8)) {
-      const dv = dataView(range.read(win.base, win.end));
+      const dv = dataView(readTransient(range, win.base, win.end));
       const base = win.base;
       for (let k = win.from; k < win.to; k++) {
         const pos = offsetsStart + 4 * used[k]! - base;
@@ -188,7 +188,7 @@ function varLengthReader(range: ByteRange, head: Uint8Array, cardinality: number
     let size = 0;
     const into = dataView(data);
     for (const win of spanWindows(starts, ends)) {
-      const bytes = range.read(win.base, win.end);
+      const bytes = readTransient(range, win.base, win.end);
       const view = dataView(bytes);
       const base = win.base;
       for (let k = win.from; k < win.to; k++) {
