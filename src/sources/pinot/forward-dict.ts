@@ -5,7 +5,7 @@
  */
 import { ErrorCodes, SegmentFormatError, type ErrorCode, type ErrorContext } from '../../errors.js';
 import { countSetBits, findSetBits, nthSetBit, packedByteLength, unpackBitsAt, bitsFor } from './bitpack.js';
-import { dataView, type ByteRange } from './bytes.js';
+import { dataView, readTransient, type ByteRange } from './bytes.js';
 import type { MultiValueBlock, MVDictForwardReader, SVDictForwardReader } from './types.js';
 
 export interface DictForwardOptions {
@@ -96,7 +96,8 @@ function readPacked(range: ByteRange, sectionStart: number, first: number, count
   out: Int32Array): void {
   const firstBit = first * bits;
   const from = Math.floor(firstBit / 8);
-  const bytes = range.read(sectionStart + from, sectionStart + Math.ceil((firstBit + count * bits) / 8));
+  // Unpacked at once into `out`: the bytes need not outlive this call.
+  const bytes = readTransient(range, sectionStart + from, sectionStart + Math.ceil((firstBit + count * bits) / 8));
   unpackBitsAt(bytes, firstBit - from * 8, count, bits, out);
 }
 
