@@ -143,6 +143,9 @@ describe('pageCompressor', () => {
     const snappy = pageCompressor('SNAPPY')(input);
     expect(snappy.length).toBeLessThan(input.length);
     expect(new Uint8Array(snappyUncompress(snappy) as Buffer)).toEqual(input);
+    // A plain array owning its whole buffer: no Buffer semantics, and the column pool transfers it uncopied.
+    expect(Buffer.isBuffer(snappy)).toBe(false);
+    expect([snappy.byteOffset, snappy.byteLength]).toStrictEqual([0, snappy.buffer.byteLength]);
 
     const gzip = pageCompressor('GZIP')(input);
     expect(gzip.length).toBeLessThan(input.length);
