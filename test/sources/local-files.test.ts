@@ -92,7 +92,7 @@ describe('windowed dictionaries over a file, many windows', () => {
   // several windows each): ids spread over the whole dictionary, so every window is read.
   const longs = new BigInt64Array(1_500_000);
   for (let i = 0; i < longs.length; i++) longs[i] = BigInt(i) * 7919n - 3_000_000_000n;
-  const longFile = fileOf('long.dict', writeDictionary({ storedType: 'LONG', values: { kind: 'LONG', values: longs } }));
+  const longFile = fileOf('long.dict', writeDictionary({ storedType: 'LONG', varLength: false, values: { kind: 'LONG', values: longs } }));
   const texts = Array.from({ length: 600_000 }, (_, i) => `v${String(i).padStart(7, '0')}${'x'.repeat(i % 13)}`);
   const encoded = texts.map((t) => new TextEncoder().encode(t));
   const offsets = new Int32Array(encoded.length + 1);
