@@ -50,7 +50,7 @@ export function pageCompressor(codec: PageCodec): (input: Uint8Array) => Uint8Ar
         try {
           // copyOutputData: snappy copies its output into a V8 buffer and frees its own at once. By default the
           // output stays in snappy's native allocator until a GC finds the Buffer (V8 does not count it): copying
-          // it out ourselves, those buffers still piled up between GCs (10.6M rows, three runs: 478 MB peak).
+          // it out ourselves, those buffers still piled up between GCs (10.6M rows, three runs: peak 439–445 → 401 MB).
           return plain(snappyCompress(input, { copyOutputData: true }));
         } catch (err) {
           throw failed('SNAPPY', input, err);

@@ -13,14 +13,14 @@ export interface ByteRange {
    */
   read(start: number, end: number): Uint8Array;
   /**
-   * As `read`, but the bytes may live in a buffer the next `readTransient` of the same file reuses: for a
-   * window consumed before the next one is read. File-backed ranges implement it so a walk over a big
+   * As `read`, but the bytes may live in a buffer that the next `readTransient` of any file of the same
+   * segment reuses: for a window consumed before the next one is read. File-backed ranges implement it so a walk over a big
    * dictionary does not allocate (and leave for the GC) a fresh buffer per window. Use `readTransient()`.
    */
   readTransient?(start: number, end: number): Uint8Array;
 }
 
-/** Bytes `[start, end)` valid until the next transient read of the same file (see ByteRange.readTransient). */
+/** Bytes `[start, end)` valid until the next transient read of the segment's files (see ByteRange.readTransient). */
 export function readTransient(range: ByteRange, start: number, end: number): Uint8Array {
   return range.readTransient === undefined ? range.read(start, end) : range.readTransient(start, end);
 }
