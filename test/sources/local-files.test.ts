@@ -11,6 +11,7 @@ import { ErrorCodes, SegmentFormatError, SourceError } from '../../src/errors.js
 import { openLocalSegmentFiles } from '../../src/sources/deepstore/local-files.js';
 import { readTransient, subRange } from '../../src/sources/pinot/bytes.js';
 import { windowedDictionary } from '../../src/sources/pinot/dictionary-windows.js';
+import type { ValueBlock } from '../../src/sources/pinot/types.js';
 import { writeDictionary } from '../../src/sources/pinot/write/dictionary-writer.js';
 import { scratchDir } from './helpers.js';
 
@@ -101,41 +102,34 @@ describe('windowed dictionaries over a file, many windows', () => {
   encoded.forEach((e, i) => data.set(e, offsets[i]!));
   const textFile = fileOf('text.dict', writeDictionary({ storedType: 'STRING', varLength: true, values: { kind: 'BYTES', values: { offsets, data } } }));
 
-  function spread(cardinality: number, step: number): Int32Array {
+  /** The windowed dictionary's values of ids spread over the whole file (every ~`step`-th), read through local files. */
+  function windowedValues(file: string, storedType: 'LONG' | 'STRING', cardinality: number, step: number): { used: Int32Array; block: ValueBlock } {
     const used: number[] = [];
     for (let id = 3; id < cardinality; id += step + (id % 5)) used.push(id);
-    return Int32Array.from(used);
+    const files = openLocalSegmentFiles(dir);
+    try {
+      const source = windowedDictionary(files.open(file), storedType, { column: file, storedType, cardinality });
+      return { used: Int32Array.from(used), block: source.values(Int32Array.from(used)) };
+    } finally {
+      files.close();
+    }
   }
 
   it('LONG: every requested entry, in order', () => {
-    const files = openLocalSegmentFiles(dir);
-    try {
-      const source = windowedDictionary(files.open(longFile), 'LONG', { column: 'l', storedType: 'LONG', cardinality: longs.length });
-      const used = spread(longs.length, 3);
-      const block = source.values(used);
-      expect(block.kind).toBe('LONG');
-      const got = block.values as BigInt64Array;
-      expect(got.length).toBe(used.length);
-      const bad = Array.from(used).findIndex((id, k) => got[k] !== longs[id]);
-      expect(bad).toBe(-1);
-    } finally {
-      files.close();
-    }
+    const { used, block } = windowedValues(longFile, 'LONG', longs.length, 3);
+    expect(block.kind).toBe('LONG');
+    const got = block.values as BigInt64Array;
+    expect(got.length).toBe(used.length);
+    const bad = Array.from(used).findIndex((id, k) => got[k] !== longs[id]);
+    expect(bad).toBe(-1);
   });
 
   it('var-length STRING: every requested entry, in order', () => {
-    const files = openLocalSegmentFiles(dir);
-    try {
-      const source = windowedDictionary(files.open(textFile), 'STRING', { column: 's', storedType: 'STRING', cardinality: texts.length });
-      const used = spread(texts.length, 2);
-      const block = source.values(used);
-      expect(block.kind).toBe('BYTES');
-      const { offsets: o, data: d } = block.values as { offsets: Int32Array; data: Uint8Array };
-      const decoder = new TextDecoder();
-      const bad = Array.from(used).findIndex((id, k) => decoder.decode(d.subarray(o[k]!, o[k + 1]!)) !== texts[id]);
-      expect([used.length, bad]).toStrictEqual([o.length - 1, -1]);
-    } finally {
-      files.close();
-    }
+    const { used, block } = windowedValues(textFile, 'STRING', texts.length, 2);
+    expect(block.kind).toBe('BYTES');
+    const { offsets: o, data: d } = block.values as { offsets: Int32Array; data: Uint8Array };
+    const decoder = new TextDecoder();
+    const bad = Array.from(used).findIndex((id, k) => decoder.decode(d.subarray(o[k]!, o[k + 1]!)) !== texts[id]);
+    expect([used.length, bad]).toStrictEqual([o.length - 1, -1]);
   });
 });
