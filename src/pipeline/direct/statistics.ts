@@ -8,6 +8,7 @@
  * with NaN ignored, a zero min written as −0 and a zero max as +0; BOOLEAN false < true; BYTE_ARRAY
  * unsigned lexicographic. Values are exact (never truncated).
  */
+import { dataView } from '../../sources/pinot/bytes.js';
 import type { Statistics } from './format.js';
 
 export interface MinMax {
@@ -134,7 +135,7 @@ export function booleanMinMax(bitmap: Uint8Array, bitOffset: number, index: Int3
  * Unsigned lexicographic order of data[a0, a1) and data[b0, b1); negative, zero or positive. Four bytes at a
  * time as big-endian words (same order, a quarter of the steps over the common prefixes JSON texts share).
  */
-export function compareBytes(data: Uint8Array, a0: number, a1: number, b0: number, b1: number, view = viewOf(data)): number {
+export function compareBytes(data: Uint8Array, a0: number, a1: number, b0: number, b1: number, view = dataView(data)): number {
   const la = a1 - a0;
   const lb = b1 - b0;
   const n = la < lb ? la : lb;
@@ -149,10 +150,6 @@ export function compareBytes(data: Uint8Array, a0: number, a1: number, b0: numbe
     if (d !== 0) return d;
   }
   return la - lb;
-}
-
-function viewOf(data: Uint8Array): DataView {
-  return new DataView(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /**
@@ -173,7 +170,7 @@ function prefixWord(view: DataView, data: Uint8Array, from: number, to: number):
  */
 export function byteArrayMinMax(offsets: Int32Array, data: Uint8Array, index: Int32Array | undefined, count: number): MinMax | undefined {
   if (count === 0) return undefined;
-  const view = viewOf(data);
+  const view = dataView(data);
   let minAt = index === undefined ? 0 : index[0]!;
   let maxAt = minAt;
   let minWord = prefixWord(view, data, offsets[minAt]!, offsets[minAt + 1]!);
@@ -182,7 +179,7 @@ export function byteArrayMinMax(offsets: Int32Array, data: Uint8Array, index: In
     const p = index === undefined ? k : index[k]!;
     const from = offsets[p]!;
     const to = offsets[p + 1]!;
-    const w = to - from >= 4 ? view.getUint32(from) : prefixWord(view, data, from, to);
+    const w = prefixWord(view, data, from, to);
     if (w < minWord || (w === minWord && compareBytes(data, from, to, offsets[minAt]!, offsets[minAt + 1]!, view) < 0)) {
       minAt = p;
       minWord = w;

@@ -14,8 +14,9 @@ export interface ByteRange {
   read(start: number, end: number): Uint8Array;
   /**
    * As `read`, but the bytes may live in a buffer that the next `readTransient` of any file of the same
-   * segment reuses: for a window consumed before the next one is read. File-backed ranges implement it so a walk over a big
-   * dictionary does not allocate (and leave for the GC) a fresh buffer per window. Use `readTransient()`.
+   * segment reuses: for a window consumed before the next one is read. File-backed ranges implement it so a
+   * walk over a big dictionary does not allocate (and leave for the GC) a fresh buffer per window. Use
+   * `readTransient()`.
    */
   readTransient?(start: number, end: number): Uint8Array;
 }
