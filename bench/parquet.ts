@@ -10,8 +10,10 @@
  *   parquetjs     @dsnp/parquetjs 1.8.8 from row objects, SNAPPY only, first --parquetjs-rows rows
  * for `events` segments generated once and cached (preset + rows + seed) and the real baseballStats fixture,
  * with the same codec and rows per row group for every writer. Each writer × segment × codec runs in a child
- * process of its own, so its peak RSS (maxRSS) is its own. Writes bench/results/parquet.json and .svg and
- * prints a markdown table for the README.
+ * process of its own, so its peak RSS (maxRSS) is its own. The runs of ours, ours-2t, ours-wasm and DuckDB
+ * are interleaved round by round and compared per round (this machine's speed drifts between minutes); the
+ * JS writers, whose 10M-row inputs are too big to keep beside DuckDB's, run one after another. Writes
+ * bench/results/parquet.json and .svg and prints a markdown table for the README.
  *
  *   node dist/bench/parquet.js [--rows 1000000,10000000] [--codecs SNAPPY,ZSTD] [--runs 3] [--quick]
  *        [--writers ours,duckdb,…] [--parquetjs-rows 1000000] [--no-baseball] [--seed 1] [--cache <dir>]
@@ -20,7 +22,7 @@
  * --quick: events at 100k rows + baseballStats, 1 run, parquetjs capped at 20k rows; results go to the temp
  * dir (not bench/results) unless --out/--svg say otherwise.
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -28,8 +30,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PARQUET_CODECS, type ParquetCodec } from '../src/pipeline/parquet-options.js';
 import { barChartSvg, type BarGroup } from './chart.js';
-import { WRITERS, type Measurement, type PeerJob, type WriterName } from './peers/protocol.js';
+import { WRITERS, type FromChild, type Measurement, type PeerJob, type RunTiming, type ToChild, type WriterName } from './peers/protocol.js';
 import { cachedSegment, defaultCacheDir, type BenchSegment } from './peers/segments.js';
+import { median } from './support.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The repository root (this file runs as dist/bench/parquet.js). */
@@ -85,20 +88,70 @@ interface Failure {
   error: string;
 }
 
-/** Runs one job in a forked child; resolves with its Measurement or rejects with its exit status. */
-function runChild(job: PeerJob): Promise<Measurement> {
-  return new Promise((resolvePromise, reject) => {
+/**
+ * A writer child (peers/child.ts) driven one run at a time. Messages the child sends before they are asked for
+ * wait in `inbox`; the child's exit fails whatever is awaited.
+ */
+class Peer {
+  private readonly child: ChildProcess;
+  private readonly inbox: FromChild[] = [];
+  private waiter: { resolve: (m: FromChild) => void; reject: (err: Error) => void } | undefined;
+  private gone: Error | undefined;
+
+  constructor(readonly job: PeerJob) {
     // Generous heap: the JS writers' inputs for 10M rows are large JS arrays (a measured cost, not a leak).
-    const child = fork(join(here, 'peers', 'child.js'), [JSON.stringify(job)], { execArgv: ['--max-old-space-size=16384'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let result: Measurement | undefined;
-    child.on('message', (m) => (result = m as Measurement));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (code === 0 && result) resolvePromise(result);
-      else reject(new Error(`exited with ${signal ?? `code ${code}`}`));
+    this.child = fork(join(here, 'peers', 'child.js'), [JSON.stringify(job)], { execArgv: ['--max-old-space-size=16384'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child.on('message', (m: FromChild) => {
+      const w = this.waiter;
+      this.waiter = undefined;
+      if (w) w.resolve(m);
+      else this.inbox.push(m);
     });
-  });
+    const end = (err: Error): void => {
+      this.gone ??= err;
+      this.waiter?.reject(this.gone);
+      this.waiter = undefined;
+    };
+    this.child.on('error', end);
+    this.child.on('exit', (code, signal) => end(new Error(`exited with ${signal ?? `code ${code}`}`)));
+  }
+
+  private async next<T extends FromChild['type']>(type: T): Promise<Extract<FromChild, { type: T }>> {
+    const m = this.inbox.shift() ?? await new Promise<FromChild>((resolve, reject) => {
+      if (this.gone) reject(this.gone);
+      else this.waiter = { resolve, reject };
+    });
+    if (m.type !== type) throw new Error(`sent ${m.type} where ${type} was expected`);
+    return m as Extract<FromChild, { type: T }>;
+  }
+
+  ready(): Promise<unknown> {
+    return this.next('ready');
+  }
+
+  async run(): Promise<RunTiming> {
+    const reply = this.next('ran');
+    this.child.send({ type: 'run' } satisfies ToChild);
+    return (await reply).timing;
+  }
+
+  async finish(): Promise<Measurement> {
+    const reply = this.next('measured');
+    this.child.send({ type: 'finish' } satisfies ToChild);
+    return (await reply).measurement;
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
+  }
 }
+
+/**
+ * Writers whose runs are interleaved with DuckDB's, round by round (the headline comparison). Their inputs are
+ * small, so they can all stay prepared beside DuckDB's in-memory table; the JS writers' inputs at 10M rows (GBs
+ * of JS arrays each) could not, so they run one writer at a time.
+ */
+const INTERLEAVED: readonly WriterName[] = ['ours', 'ours-2t', 'ours-wasm', 'duckdb'];
 
 const segments: BenchSegment[] = [];
 const skipped: string[] = [];
@@ -114,26 +167,73 @@ if (!values['no-baseball']) {
 const work = mkdtempSync(join(tmpdir(), 'pinot-parquet-bench-'));
 const measurements: Measurement[] = [];
 const failures: Failure[] = [];
+/** `${writer} ${segment} ${codec}` of the measurements whose runs were interleaved with DuckDB's. */
+const interleavedWithDuckdb = new Set<string>();
+const key = (m: Pick<Measurement, 'writer' | 'segment' | 'codec'>): string => `${m.writer} ${m.segment} ${m.codec}`;
 const t0 = performance.now();
 const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
+
+/**
+ * Prepares every writer of `group` (each in its own child, one after another), then runs them round by round,
+ * each round in an order rotated by one so no writer always runs first or right after the same one.
+ */
+async function runGroup(group: WriterName[], segment: BenchSegment, codec: ParquetCodec): Promise<void> {
+  const peers: Peer[] = [];
+  const fail = (peer: Peer, err: unknown): void => {
+    failures.push({ writer: peer.job.writer, segment: segment.label, codec, error: (err as Error).message });
+    log(`  ${peer.job.writer} FAILED: ${(err as Error).message}`);
+    peer.kill();
+    peers.splice(peers.indexOf(peer), 1);
+  };
+  try {
+    for (const writer of group) {
+      const job: PeerJob = { writer, location: segment.location, segment: segment.label, codec, workDir: work };
+      if (writer === 'parquetjs') job.maxRows = parquetjsRows;
+      log(`${segment.label} ${codec} ${writer}: preparing …`);
+      const peer = new Peer(job);
+      peers.push(peer);
+      try {
+        await peer.ready();
+      } catch (err) {
+        fail(peer, err);
+      }
+    }
+    for (let r = 0; r < runs; r++) {
+      const order = peers.map((_, i) => peers[(i + r) % peers.length]!);
+      for (const peer of order) {
+        try {
+          const t = await peer.run();
+          log(`  round ${r + 1}: ${peer.job.writer} ${t.seconds.toFixed(3)} s${t.loadSeconds === undefined ? '' : ` (+ load ${t.loadSeconds.toFixed(3)} s)`}`);
+        } catch (err) {
+          fail(peer, err);
+        }
+      }
+    }
+    const duckdbInGroup = peers.some((p) => p.job.writer === 'duckdb');
+    for (const peer of [...peers]) {
+      try {
+        const m = await peer.finish();
+        measurements.push(m);
+        if (duckdbInGroup) interleavedWithDuckdb.add(key(m));
+        log(`  ${m.writer}: ${m.rows} rows in ${m.seconds} s (median)${m.loadSeconds === undefined ? '' : ` (+ load ${m.loadSeconds} s)`}: ${m.rowsPerSec.toLocaleString('en-US')} rows/s, `
+          + `${(m.fileBytes / 1e6).toFixed(1)} MB, ${m.rowGroups} row group(s), peak RSS ${m.peakRssMb} MB`);
+      } catch (err) {
+        fail(peer, err);
+      }
+    }
+  } finally {
+    for (const peer of peers) peer.kill();
+  }
+}
+
 try {
   for (const segment of segments) {
     for (const codec of codecs as ParquetCodec[]) {
-      for (const writer of writers as WriterName[]) {
-        if (writer === 'parquetjs' && codec !== 'SNAPPY') continue; // 1.8.8 cannot write ZSTD (or GZIP dictionaries)
-        const job: PeerJob = { writer, location: segment.location, segment: segment.label, codec, runs, workDir: work };
-        if (writer === 'parquetjs') job.maxRows = parquetjsRows;
-        log(`${segment.label} ${codec} ${writer} …`);
-        try {
-          const m = await runChild(job);
-          measurements.push(m);
-          log(`  ${m.rows} rows in ${m.seconds} s${m.loadSeconds === undefined ? '' : ` (+ load ${m.loadSeconds} s)`}: ${m.rowsPerSec.toLocaleString('en-US')} rows/s, `
-            + `${(m.fileBytes / 1e6).toFixed(1)} MB, ${m.rowGroups} row group(s), peak RSS ${m.peakRssMb} MB`);
-        } catch (err) {
-          failures.push({ writer, segment: segment.label, codec, error: (err as Error).message });
-          log(`  FAILED: ${(err as Error).message}`);
-        }
-      }
+      // parquetjs 1.8.8 cannot write ZSTD (or GZIP dictionaries).
+      const chosen = (writers as WriterName[]).filter((w) => w !== 'parquetjs' || codec === 'SNAPPY');
+      const together = chosen.filter((w) => INTERLEAVED.includes(w));
+      if (together.length > 0) await runGroup(together, segment, codec);
+      for (const writer of chosen.filter((w) => !INTERLEAVED.includes(w))) await runGroup([writer], segment, codec);
     }
   }
 } finally {
@@ -145,6 +245,16 @@ try {
 const duck = (m: Measurement): Measurement | undefined => measurements.find((d) => d.writer === 'duckdb' && d.segment === m.segment && d.codec === m.codec);
 const ratio = (a: number, b: number | undefined): number | null => (b ? Math.round((a / b) * 100) / 100 : null);
 
+/**
+ * Rows/s of `m` over DuckDB's, round by round, when their runs were interleaved (run r of each in round r):
+ * the machine's speed drifts by ±25 % over minutes, and a round's two runs share most of that drift.
+ */
+function roundRatios(m: Measurement, d: Measurement | undefined): number[] | null {
+  if (d === undefined || m === d || !interleavedWithDuckdb.has(key(m)) || !interleavedWithDuckdb.has(key(d))) return null;
+  if (m.allSeconds.length !== d.allSeconds.length) return null;
+  return m.allSeconds.map((s, r) => ratio(m.rows / s, d.rows / d.allSeconds[r]!)!);
+}
+
 interface Row {
   writer: string;
   segment: string;
@@ -152,7 +262,9 @@ interface Row {
   rows: number;
   rowsPerSec: number;
   cpuSeconds: number | null;
+  /** The median of byRound when the runs were interleaved with DuckDB's, else the ratio of the medians. */
   vsDuckdbCopy: number | null;
+  vsDuckdbCopyByRound: number[] | null;
   vsDuckdbLoadCopy: number | null;
   mbPerSec: string;
   fileMb: number;
@@ -162,6 +274,7 @@ interface Row {
 const rows: Row[] = [];
 for (const m of measurements) {
   const d = duck(m);
+  const byRound = roundRatios(m, d);
   rows.push({
     writer: m.writer === 'duckdb' ? 'duckdb COPY' : m.writer,
     segment: m.segment,
@@ -169,7 +282,8 @@ for (const m of measurements) {
     rows: m.rows,
     rowsPerSec: m.rowsPerSec,
     cpuSeconds: m.cpuSeconds,
-    vsDuckdbCopy: ratio(m.rowsPerSec, d?.rowsPerSec),
+    vsDuckdbCopy: byRound === null ? ratio(m.rowsPerSec, d?.rowsPerSec) : median(byRound),
+    vsDuckdbCopyByRound: byRound,
     vsDuckdbLoadCopy: ratio(m.rowsPerSec, d?.loadAndWriteRowsPerSec),
     mbPerSec: m.segmentMbPerSec === undefined ? `${m.parquetMbPerSec}` : `${m.parquetMbPerSec} (segment ${m.segmentMbPerSec})`,
     fileMb: Math.round(m.fileBytes / 1e5) / 10,
@@ -184,6 +298,7 @@ for (const m of measurements) {
       rowsPerSec: m.loadAndWriteRowsPerSec,
       cpuSeconds: null,
       vsDuckdbCopy: ratio(m.loadAndWriteRowsPerSec, m.rowsPerSec),
+      vsDuckdbCopyByRound: null,
       vsDuckdbLoadCopy: 1,
       mbPerSec: '',
       fileMb: Math.round(m.fileBytes / 1e5) / 10,
@@ -194,9 +309,9 @@ for (const m of measurements) {
 
 const fmt = (x: number | null): string => (x === null ? '—' : `${x.toFixed(2)}×`);
 const table = [
-  '| writer | segment | codec | rows | rows/s | vs DuckDB COPY | vs DuckDB load+COPY | CPU s | Parquet MB/s | file MB | peak RSS MB (after input) |',
-  '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.writer} | ${r.segment} | ${r.codec} | ${r.rows.toLocaleString('en-US')} | ${r.rowsPerSec.toLocaleString('en-US')} | ${fmt(r.vsDuckdbCopy)} | ${fmt(r.vsDuckdbLoadCopy)} | ${r.cpuSeconds ?? ''} | ${r.mbPerSec} | ${r.fileMb} | ${r.peakRssMb} |`),
+  '| writer | segment | codec | rows | rows/s | vs DuckDB COPY | per round | vs DuckDB load+COPY | CPU s | Parquet MB/s | file MB | peak RSS MB (after input) |',
+  '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.writer} | ${r.segment} | ${r.codec} | ${r.rows.toLocaleString('en-US')} | ${r.rowsPerSec.toLocaleString('en-US')} | ${fmt(r.vsDuckdbCopy)} | ${r.vsDuckdbCopyByRound?.map((x) => x.toFixed(2)).join(' / ') ?? ''} | ${fmt(r.vsDuckdbLoadCopy)} | ${r.cpuSeconds ?? ''} | ${r.mbPerSec} | ${r.fileMb} | ${r.peakRssMb} |`),
 ].join('\n');
 
 const cpuList = cpus();
@@ -217,6 +332,7 @@ const report = {
   seconds: Math.round((performance.now() - t0) / 100) / 10,
   method: [
     'Each writer × segment × codec runs in its own child process; times are the median of `runs` runs; peak RSS is that process\'s maxRSS.',
+    `Runs of ${INTERLEAVED.join(', ')} are interleaved: all are prepared first, then each round runs every one of them once (one at a time, the order rotated each round). Their "vs DuckDB COPY" is the median of the per-round ratios (vsDuckdbCopyByRound), so drift in the machine's speed between minutes cancels; the other writers run one after another and are compared by the ratio of medians.`,
     'Input preparation (Arrow batches, JS arrays, DuckDB table) happens before timing and is reported as inputRssMb; ours reads the segment inside the timed part.',
     'Rows per row group: derived from rowGroupSizeBytes (128 MiB) and the segment\'s index bytes per row, exactly as segmentToParquet does, and given to every writer.',
     'DuckDB: time = COPY only (headline), on its default thread count; loadSeconds = bulk load of the same rows into its in-memory table (timestamps as TIMESTAMP_MS, JSON as VARCHAR).',

@@ -11,7 +11,6 @@ export interface PeerJob {
   /** Label of the segment in the results (e.g. `events 1M`). */
   segment: string;
   codec: ParquetCodec;
-  runs: number;
   /** Only the first maxRows rows (parquetjs, whose speed makes full 10M-row runs impractical). */
   maxRows?: number;
   /** Directory for the output files (removed by the parent). */
@@ -30,7 +29,7 @@ export interface Measurement {
   cpuSeconds: number;
   /** DuckDB only: median time to load the rows into its in-memory table. */
   loadSeconds?: number;
-  /** Every run's wall time, in run order. */
+  /** Every run's wall time, in run order (with interleaved writers, run r of each belongs to round r). */
   allSeconds: number[];
   rowsPerSec: number;
   /** DuckDB only: rows ÷ (load + COPY), median of runs. */
@@ -49,6 +48,19 @@ export interface Measurement {
   inputRssMb: number;
   notes: string[];
 }
+
+/**
+ * Parent → child, after the child said `ready`: run the write once more, or finish (check the last file, report
+ * the Measurement and exit). The parent interleaves the runs of several children, one run at a time, so writers
+ * compared with each other run in the same minutes of a machine whose speed drifts.
+ */
+export type ToChild = { type: 'run' } | { type: 'finish' };
+
+/** Child → parent: input prepared; one run done; the measurement of all runs. */
+export type FromChild =
+  | { type: 'ready' }
+  | { type: 'ran'; timing: RunTiming }
+  | { type: 'measured'; measurement: Measurement };
 
 /** The timing of one run. */
 export interface RunTiming {
