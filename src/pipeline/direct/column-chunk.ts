@@ -267,21 +267,21 @@ function minMaxOf(source: ValueSource, index: Int32Array | undefined, count: num
   return int64MinMax(values, index, count);
 }
 
-/** PLAIN bytes of values index[from, to) (or positions from .. to − 1 when index is undefined). */
-function plainValues(source: ValueSource, index: Int32Array | undefined, from: number, to: number): Uint8Array {
+/** PLAIN bytes of values index[from, to) (or positions from .. to − 1 when index is undefined), after `head`. */
+function plainValues(source: ValueSource, index: Int32Array | undefined, from: number, to: number, head?: readonly Uint8Array[]): Uint8Array {
   const count = to - from;
   if (source.bits !== undefined) {
     return index === undefined
-      ? plainBoolean(source.bits, source.bitOffset + from, undefined, count)
-      : plainBoolean(source.bits, source.bitOffset, index.subarray(from, to), count);
+      ? plainBoolean(source.bits, source.bitOffset + from, undefined, count, head)
+      : plainBoolean(source.bits, source.bitOffset, index.subarray(from, to), count, head);
   }
   if (source.offsets !== undefined) {
     return index === undefined
-      ? plainByteArray(source.offsets.subarray(from, to + 1), source.bytes!, undefined, count)
-      : plainByteArray(source.offsets, source.bytes!, index.subarray(from, to), count);
+      ? plainByteArray(source.offsets.subarray(from, to + 1), source.bytes!, undefined, count, head)
+      : plainByteArray(source.offsets, source.bytes!, index.subarray(from, to), count, head);
   }
   const fixed = source.fixed!;
-  return index === undefined ? plainFixed(fixed.subarray(from, to), undefined, count) : plainFixed(fixed, index.subarray(from, to), count);
+  return index === undefined ? plainFixed(fixed.subarray(from, to), undefined, count, head) : plainFixed(fixed, index.subarray(from, to), count, head);
 }
 
 /** PLAIN size of the values at index[0, count) (all of 0 .. count − 1 when undefined). */
@@ -496,13 +496,14 @@ export function encodeColumnChunk(leaf: LeafColumn, data: Data, settings: ChunkS
   let valueFrom = 0;
   for (const { levelTo, valueTo } of ranges) {
     const levels = levelTo - levelFrom;
-    const parts: Uint8Array[] = [];
-    if (shred.rep !== undefined) parts.push(encodeLevels(shred.rep.subarray(levelFrom, levelTo), levels, leaf.maxRepetitionLevel));
-    parts.push(shred.def === undefined ? encodeRepeatedLevel(maxDef, levels, maxDef) : encodeLevels(shred.def.subarray(levelFrom, levelTo), levels, maxDef));
-    parts.push(dictIds !== undefined
-      ? encodeDictionaryIds(dictIds.subarray(valueFrom, valueTo), valueTo - valueFrom, bitWidth)
-      : plainValues(source, index, valueFrom, valueTo));
-    const at = sink.add(concatBytes(parts), (uncompressedPageSize, compressedPageSize) => encodePageHeader({
+    const levelParts: Uint8Array[] = [];
+    if (shred.rep !== undefined) levelParts.push(encodeLevels(shred.rep.subarray(levelFrom, levelTo), levels, leaf.maxRepetitionLevel));
+    levelParts.push(shred.def === undefined ? encodeRepeatedLevel(maxDef, levels, maxDef) : encodeLevels(shred.def.subarray(levelFrom, levelTo), levels, maxDef));
+    // PLAIN values are written after the levels in one buffer; the (smaller) packed ids are joined to them.
+    const body = dictIds !== undefined
+      ? concatBytes([...levelParts, encodeDictionaryIds(dictIds.subarray(valueFrom, valueTo), valueTo - valueFrom, bitWidth)])
+      : plainValues(source, index, valueFrom, valueTo, levelParts);
+    const at = sink.add(body, (uncompressedPageSize, compressedPageSize) => encodePageHeader({
       type: 'DATA_PAGE', uncompressedPageSize, compressedPageSize,
       dataPageHeader: { numValues: levels, encoding, definitionLevelEncoding: 'RLE', repetitionLevelEncoding: 'RLE' },
     }));

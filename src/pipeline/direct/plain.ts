@@ -1,10 +1,11 @@
 /**
  * PLAIN encoders (little-endian). Fixed-width values are copied or gathered as raw 32-bit words, so float NaN
  * payloads and -0 survive bit for bit. `index` lists the source positions to emit, in output order (e.g. the
- * non-null rows, or dictionary ids to gather); undefined means positions 0..count-1.
+ * non-null rows, or dictionary ids to gather); undefined means positions 0..count-1. `head`: bytes to place
+ * before the values in the same output (a data page's levels), so the page body is built without a second copy.
  */
 
-import { copyBytes, dataView } from '../../sources/pinot/bytes.js';
+import { dataView } from '../../sources/pinot/bytes.js';
 
 // Arrow buffers are in host order and Parquet is little-endian: the raw copies below assume a little-endian host.
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('the direct Parquet writer needs a little-endian host');
@@ -17,13 +18,20 @@ function checkCount(length: number, index: Int32Array | undefined, count: number
 }
 
 /** INT32/INT64/FLOAT/DOUBLE PLAIN. */
-export function plainFixed(values: Int32Array | Float32Array | Float64Array | BigInt64Array, index: Int32Array | undefined, count: number): Uint8Array {
+export function plainFixed(values: Int32Array | Float32Array | Float64Array | BigInt64Array, index: Int32Array | undefined, count: number, head?: readonly Uint8Array[]): Uint8Array {
   checkCount(values.length, index, count);
   const width = values.BYTES_PER_ELEMENT;
-  if (!index) return new Uint8Array(values.buffer, values.byteOffset, count * width).slice();
+  const { out, at } = withHead(head, count * width);
+  if (!index) {
+    out.set(new Uint8Array(values.buffer, values.byteOffset, count * width), at);
+    return out;
+  }
   const words = width >>> 2;
   const src = new Int32Array(values.buffer, values.byteOffset, values.length * words);
-  const dst = new Int32Array(count * words);
+  // Gathered as words straight into the output when the values start word-aligned (no head, or a head of whole
+  // words); else into a scratch array copied after the head.
+  const aligned = (at & 3) === 0;
+  const dst = aligned ? new Int32Array(out.buffer, at, count * words) : new Int32Array(count * words);
   const n = src.length;
   if (words === 1) {
     for (let i = 0; i < count; i++) {
@@ -39,7 +47,27 @@ export function plainFixed(values: Int32Array | Float32Array | Float64Array | Bi
       dst[2 * i + 1] = src[j + 1]!;
     }
   }
-  return new Uint8Array(dst.buffer);
+  if (!aligned) out.set(new Uint8Array(dst.buffer), at);
+  return out;
+}
+
+function headBytes(head: readonly Uint8Array[] | undefined): number {
+  let n = 0;
+  if (head) for (const h of head) n += h.length;
+  return n;
+}
+
+/** A zeroed output of `head` then `valueBytes`; returns it and where the values start. */
+function withHead(head: readonly Uint8Array[] | undefined, valueBytes: number): { out: Uint8Array; at: number } {
+  const out = new Uint8Array(headBytes(head) + valueBytes);
+  let at = 0;
+  if (head) {
+    for (const h of head) {
+      out.set(h, at);
+      at += h.length;
+    }
+  }
+  return { out, at };
 }
 
 function outOfRange(j: number, n: number): RangeError {
@@ -47,15 +75,17 @@ function outOfRange(j: number, n: number): RangeError {
 }
 
 /** BOOLEAN PLAIN (bit-packed, LSB first) from an Arrow bitmap (bit i of `bitmap` at bitOffset + i). */
-export function plainBoolean(bitmap: Uint8Array, bitOffset: number, index: Int32Array | undefined, count: number): Uint8Array {
+export function plainBoolean(bitmap: Uint8Array, bitOffset: number, index: Int32Array | undefined, count: number, head?: readonly Uint8Array[]): Uint8Array {
   const bits = bitmap.length * 8 - bitOffset;
   checkCount(bits, index, count);
-  const out = new Uint8Array((count + 7) >>> 3);
+  const { out: whole, at } = withHead(head, (count + 7) >>> 3);
+  // The bits are written through a view at the values' start (the head is whole bytes).
+  const out = whole.subarray(at);
   if (!index && (bitOffset & 7) === 0) {
     out.set(bitmap.subarray(bitOffset >>> 3, (bitOffset >>> 3) + out.length));
     // Clear the padding bits after the last value (Arrow leaves them undefined).
     if (count & 7) out[out.length - 1]! &= (1 << (count & 7)) - 1;
-    return out;
+    return whole;
   }
   for (let i = 0; i < count; i++) {
     let p: number;
@@ -66,11 +96,11 @@ export function plainBoolean(bitmap: Uint8Array, bitOffset: number, index: Int32
     } else p = i + bitOffset;
     if ((bitmap[p >>> 3]! >>> (p & 7)) & 1) out[i >>> 3]! |= 1 << (i & 7);
   }
-  return out;
+  return whole;
 }
 
 /** BYTE_ARRAY PLAIN (4-byte LE length + bytes each); value i is data[offsets[i], offsets[i+1]). */
-export function plainByteArray(offsets: Int32Array, data: Uint8Array, index: Int32Array | undefined, count: number): Uint8Array {
+export function plainByteArray(offsets: Int32Array, data: Uint8Array, index: Int32Array | undefined, count: number, head?: readonly Uint8Array[]): Uint8Array {
   const n = offsets.length - 1;
   checkCount(Math.max(n, 0), index, count);
   let total = 4 * count;
@@ -82,19 +112,33 @@ export function plainByteArray(offsets: Int32Array, data: Uint8Array, index: Int
     }
   } else if (count > 0) total += offsets[count]! - offsets[0]!;
   if (total < 0) throw new RangeError('offsets are not ascending');
-  const out = new Uint8Array(total);
+  const { out, at } = withHead(head, total);
   const to = dataView(out);
   const from = dataView(data);
-  let pos = 0;
+  const outLength = out.length;
+  const dataLength = data.length;
+  let pos = at;
   for (let i = 0; i < count; i++) {
     const j = index ? index[i]! : i;
     const start = offsets[j]!;
     const end = offsets[j + 1]!;
     const len = end - start;
-    if (len < 0 || end > data.length) throw new RangeError(`value ${j} has offsets ${start}..${end} outside the ${data.length} data bytes`);
+    if (len < 0 || end > dataLength) throw new RangeError(`value ${j} has offsets ${start}..${end} outside the ${dataLength} data bytes`);
     to.setInt32(pos, len, true);
     pos += 4;
-    copyBytes(out, to, pos, data, from, start, end);
+    const words = (len + 3) & ~3;
+    if (len <= 128 && pos + words <= outLength && start + words <= dataLength) {
+      // Whole words, up to 3 bytes past the value: they land where the next value's length goes and are
+      // overwritten by it (the last value, whose overrun would pass the end, takes the exact path below).
+      for (let k = 0; k < words; k += 4) to.setInt32(pos + k, from.getInt32(start + k));
+    } else if (len > 128) {
+      out.set(data.subarray(start, end), pos);
+    } else {
+      let a = pos;
+      let b = start;
+      for (; b + 4 <= end; b += 4, a += 4) to.setInt32(a, from.getInt32(b));
+      while (b < end) out[a++] = data[b++]!;
+    }
     pos += len;
   }
   return out;

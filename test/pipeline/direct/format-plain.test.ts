@@ -130,6 +130,39 @@ describe('plainByteArray', () => {
   });
 });
 
+describe('PLAIN values after a head (a data page\'s levels) in one buffer', () => {
+  const concat = (...parts: Uint8Array[]): number[] => parts.flatMap((p) => [...p]);
+  // Four bytes keep fixed-width values word-aligned; three do not (the gather then goes through a scratch array).
+  const heads = [[Uint8Array.of(1, 2, 3), Uint8Array.of(4)], [Uint8Array.of(9, 8, 7)], []];
+
+  it.each(heads.map((h) => [h.reduce((n, p) => n + p.length, 0), h] as const))('a %i-byte head, then exactly the bytes written without one', (_, head) => {
+    const i32 = Int32Array.of(5, -6, 7, 2 ** 31 - 1);
+    const f64 = Float64Array.of(NaN, -0, 1.5, -Infinity);
+    const i64 = BigInt64Array.of(-1n, 2n ** 62n, 3n);
+    const index = Int32Array.of(2, 0, 1, 0);
+    const flat = concat(...head);
+    for (const values of [i32, f64, i64]) {
+      expect([...plainFixed(values, undefined, 3, head)]).toEqual(flat.concat([...plainFixed(values, undefined, 3)]));
+      const ix = index;
+      expect([...plainFixed(values, ix, ix.length, head)]).toEqual(flat.concat([...plainFixed(values, ix, ix.length)]));
+    }
+    const bitmap = Uint8Array.of(0b10110101, 0b01101100, 0b111);
+    expect([...plainBoolean(bitmap, 8, undefined, 11, head)]).toEqual(flat.concat([...plainBoolean(bitmap, 8, undefined, 11)]));
+    expect([...plainBoolean(bitmap, 3, Int32Array.of(4, 0, 9), 3, head)]).toEqual(flat.concat([...plainBoolean(bitmap, 3, Int32Array.of(4, 0, 9), 3)]));
+    const lengths = Array.from({ length: 140 }, (_, i) => (i * 37) % 141);
+    const offs = new Int32Array(lengths.length + 1);
+    lengths.forEach((n, i) => { offs[i + 1] = offs[i]! + n; });
+    const bytes = Uint8Array.from({ length: offs[lengths.length]! }, (_, i) => (i * 29 + 3) & 0xff);
+    const expected: number[] = [...flat];
+    lengths.forEach((n, i) => expected.push(n & 0xff, n >>> 8, 0, 0, ...bytes.subarray(offs[i]!, offs[i]! + n)));
+    expect([...plainByteArray(offs, bytes, undefined, lengths.length, head)]).toEqual(expected);
+    const gather = Int32Array.of(139, 3, 3, 0, 70, 138);
+    const gathered: number[] = [...flat];
+    for (const j of gather) gathered.push(lengths[j]! & 0xff, lengths[j]! >>> 8, 0, 0, ...bytes.subarray(offs[j]!, offs[j + 1]!));
+    expect([...plainByteArray(offs, bytes, gather, gather.length, head)]).toEqual(gathered);
+  });
+});
+
 describe('pageCompressor', () => {
   // A page-like input: repetitive with some noise, 200 KB.
   const input = new Uint8Array(200_000);

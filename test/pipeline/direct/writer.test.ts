@@ -321,6 +321,20 @@ describe('ParquetFileWriter and dictionaries marked as fully used', () => {
   });
 });
 
+describe('ParquetFileWriter and dictionary ids outside the dictionary', () => {
+  // Row 1 is null, so the ids are gathered from the non-null rows (in the same pass as the check).
+  it.each([['unmarked', false], ['marked as fully used', true], ['without nulls', false]] as const)('refuses an id past the end, naming it and the column (%s)', (_, mark) => {
+    const values = _ === 'without nulls' ? ['m', 'n', 'n', 'm'] : ['m', null, 'n', 'm'];
+    const d = dictionaryData(types.utf8(), values, ['a-unused']);
+    if (mark) markEveryEntryUsed(d.dictionary!.data[0]!);
+    (d.values as Int32Array)[2] = 7;
+    const schema = new Schema([fieldOf('s', d)]);
+    expect(() => writeDirect(schema, [[d]], { dictionaryColumns: ['s'] })).toThrow(/column s: dictionary id 7 is outside the dictionary \(3 entries\)/);
+    (d.values as Int32Array)[2] = -1;
+    expect(() => writeDirect(schema, [[d]], { dictionaryColumns: ['s'] })).toThrow(/dictionary id -1 is outside the dictionary/);
+  });
+});
+
 describe('ParquetFileWriter statistics', () => {
   it('follows the NaN and ±0 rules as parquet-wasm does', async () => {
     const cases: (number | null)[][] = [
