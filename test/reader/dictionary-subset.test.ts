@@ -1,10 +1,10 @@
 /**
- * renumberIds and dropNullRowElements against a plain reference on random inputs that reach each of
+ * renumberIds and markNullRowElements against a plain reference on random inputs that reach each of
  * renumberIds' three paths (every entry used, a dense rank table, the popcount bitset), with and without nulls.
  */
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, SegmentFormatError } from '../../src/errors.js';
-import { dropNullRowElements, renumberIds } from '../../src/sources/pinot/dictionary-subset.js';
+import { markNullRowElements, renumberIds } from '../../src/sources/pinot/dictionary-subset.js';
 import { rng } from '../support/random.js';
 
 function reference(ids: Int32Array, validBitmap?: Uint8Array): { ids: number[]; used: number[] } {
@@ -67,33 +67,29 @@ describe('renumberIds', () => {
   });
 });
 
-describe('dropNullRowElements', () => {
-  it('empties null rows and keeps the elements of valid rows in order', () => {
+describe('markNullRowElements', () => {
+  it('marks the elements of null rows −1 in place, so renumberIds neither counts nor keeps them', () => {
     const random = rng(11);
     const rows = 3000;
     const offsets = new Int32Array(rows + 1);
     for (let r = 0; r < rows; r++) offsets[r + 1] = offsets[r]! + Math.floor(random() * 5);
     const values = new Int32Array(offsets[rows]!);
-    for (let i = 0; i < values.length; i++) values[i] = Math.floor(random() * 1000);
+    // Entries 1000..1099 appear only in null rows: they must not be in the used set.
     const valid = bitmap(rows, random, 0.25);
-    const out = dropNullRowElements(offsets, values, valid);
-    const expectedRows: number[][] = [];
+    const isValid = (r: number): boolean => (valid[r >> 3]! & (1 << (r & 7))) !== 0;
     for (let r = 0; r < rows; r++) {
-      const isValid = (valid[r >> 3]! & (1 << (r & 7))) !== 0;
-      expectedRows.push(isValid ? [...values.subarray(offsets[r]!, offsets[r + 1]!)] : []);
+      for (let j = offsets[r]!; j < offsets[r + 1]!; j++) values[j] = isValid(r) ? Math.floor(random() * 1000) : 1000 + Math.floor(random() * 100);
     }
-    const gotRows: number[][] = [];
-    for (let r = 0; r < rows; r++) gotRows.push([...out.values.subarray(out.offsets[r]!, out.offsets[r + 1]!)]);
-    expect(gotRows).toEqual(expectedRows);
-    expect(out.values.length).toBe(out.offsets[rows]);
-    expect(out.values.length).toBeLessThan(values.length);
-  });
-
-  it('returns its inputs when no null row has elements', () => {
-    const offsets = Int32Array.from([0, 2, 2, 3]);
-    const values = Int32Array.from([1, 2, 3]);
-    const out = dropNullRowElements(offsets, values, Uint8Array.from([0b101]));
-    expect(out.values).toBe(values);
-    expect(out.offsets).toBe(offsets);
+    const before = values.slice();
+    markNullRowElements(offsets, values, valid);
+    for (let r = 0; r < rows; r++) {
+      for (let j = offsets[r]!; j < offsets[r + 1]!; j++) expect(values[j]).toBe(isValid(r) ? before[j] : -1);
+    }
+    const used = renumberIds(values, 1100);
+    const validIds = [...new Set(Array.from({ length: rows }, (_, r) => r).filter(isValid).flatMap((r) => [...before.subarray(offsets[r]!, offsets[r + 1]!)]))].sort((a, b) => a - b);
+    expect([...used]).toEqual(validIds);
+    for (let r = 0; r < rows; r++) {
+      for (let j = offsets[r]!; j < offsets[r + 1]!; j++) expect(values[j]).toBe(isValid(r) ? validIds.indexOf(before[j]!) : 0);
+    }
   });
 });

@@ -15,7 +15,7 @@ import {
   type Validity,
 } from './arrow-values.js';
 import { readDictionary, type DictionaryOptions } from './dictionary.js';
-import { dropNullRowElements, markEveryEntryUsed, memoryDictionary, renumberIds, type DictionarySource } from './dictionary-subset.js';
+import { markEveryEntryUsed, markNullRowElements, memoryDictionary, renumberIds, type DictionarySource } from './dictionary-subset.js';
 import { windowedDictionary } from './dictionary-windows.js';
 import { openDictForward } from './forward-dict.js';
 import { openRawForward } from './forward-raw.js';
@@ -162,11 +162,11 @@ export class ColumnReader {
         return valuesToData(dataType, gather(this.dictionary!, ids), validity);
       }
       case 'mv-dict': {
-        let { offsets, values } = fwd.readDictIds(start, end);
+        const { offsets, values } = fwd.readDictIds(start, end);
         if (this.subsetSource || this.dictVector) {
           let vector = this.dictVector;
           if (this.subsetSource) {
-            if (validity) ({ offsets, values } = dropNullRowElements(offsets, values, validity.nullBitmap));
+            if (validity) markNullRowElements(offsets, values, validity.nullBitmap);
             vector = this.subsetVector(values);
           }
           const type = this.field.type as List;

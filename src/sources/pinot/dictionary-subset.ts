@@ -114,26 +114,17 @@ function markNulls(ids: Int32Array, validBitmap: Uint8Array): void {
 }
 
 /**
- * Multi-value rows without the elements of null rows: null rows become empty lists (their validity bit
- * stays clear), so every remaining element is a real use of its dictionary entry.
+ * Marks the elements of null multi-value rows as nulls (id −1), in place, so renumberIds neither counts them as
+ * uses of their entries nor keeps them (they get id 0, and a null row's elements are never read). The rows and
+ * offsets stay as they are: copying every element of a column without the null rows' cost ~0.5 s per 47M
+ * elements at 10M rows.
  */
-export function dropNullRowElements(offsets: Int32Array, values: Int32Array, validBitmap: Uint8Array): { offsets: Int32Array; values: Int32Array } {
+export function markNullRowElements(offsets: Int32Array, values: Int32Array, validBitmap: Uint8Array): void {
   const rows = offsets.length - 1;
-  const outOffsets = new Int32Array(rows + 1);
-  let total = 0;
   for (let r = 0; r < rows; r++) {
-    if ((validBitmap[r >> 3]! & (1 << (r & 7))) !== 0) total += offsets[r + 1]! - offsets[r]!;
-    outOffsets[r + 1] = total;
+    if ((validBitmap[r >> 3]! & (1 << (r & 7))) !== 0) continue;
+    values.fill(-1, offsets[r]!, offsets[r + 1]!);
   }
-  if (total === values.length) return { offsets, values };
-  const out = new Int32Array(total);
-  // An element loop, not a subarray per row: MV rows are short and a view per row costs more than the copy.
-  for (let r = 0; r < rows; r++) {
-    let to = outOffsets[r]!;
-    const end = outOffsets[r + 1]!;
-    for (let j = offsets[r]!; to < end; ) out[to++] = values[j++]!;
-  }
-  return { offsets: outOffsets, values: out };
 }
 
 /**
