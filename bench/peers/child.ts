@@ -9,14 +9,8 @@
 import { on } from 'node:events';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { median } from '../support.js';
-import { openDuckDB } from './duckdb.js';
-import { runHyparquet } from './hyparquet.js';
 import { columnShapes, convertedBatches, jsColumns, prepareSegment, type PreparedSegment } from './input.js';
-import { runOurs } from './ours.js';
-import { runParquetWasm } from './parquet-wasm.js';
-import { runParquetjs } from './parquetjs.js';
 import { peakRssMb, rssMb, type FromChild, type Measurement, type PeerJob, type RunTiming, type ToChild } from './protocol.js';
 
 interface Runner {
@@ -25,19 +19,25 @@ interface Runner {
   notes: string[];
 }
 
+/**
+ * Each writer's modules are imported only by its own child: loaded statically, DuckDB's native library and the
+ * JS writers added ~45 MB to every child's RSS, ours included.
+ */
 async function runnerFor(job: PeerJob, p: PreparedSegment): Promise<Runner> {
   switch (job.writer) {
-    case 'ours':
-      return { run: (f) => runOurs(p, f), notes: ['writer: auto (direct)'] };
-    case 'ours-2t':
-      return { run: (f) => runOurs(p, f, 'auto', 2), notes: ['writer: direct, 2 encoder threads'] };
-    case 'ours-wasm':
+    case 'ours': case 'ours-2t': case 'ours-wasm': {
+      const { runOurs } = await import('./ours.js');
+      if (job.writer === 'ours') return { run: (f) => runOurs(p, f), notes: ['writer: auto (direct)'] };
+      if (job.writer === 'ours-2t') return { run: (f) => runOurs(p, f, 'auto', 2), notes: ['writer: direct, 2 encoder threads'] };
       return { run: (f) => runOurs(p, f, 'parquet-wasm'), notes: ['writer: parquet-wasm'] };
+    }
     case 'parquet-wasm': {
+      const { runParquetWasm } = await import('./parquet-wasm.js');
       const batches = await convertedBatches(p);
       return { run: (f) => runParquetWasm(p, batches, f), notes: ['input: Arrow batches built beforehand; timed part includes the Arrow IPC copy into wasm'] };
     }
     case 'duckdb': {
+      const { openDuckDB } = await import('./duckdb.js');
       const shapes = columnShapes(p);
       const duck = await openDuckDB(p, shapes, await convertedBatches(p));
       return { run: (f) => duck.run(f), close: () => duck.close(), notes: [`DuckDB threads=${duck.threads}; time = COPY only, load timed separately`] };
@@ -46,8 +46,10 @@ async function runnerFor(job: PeerJob, p: PreparedSegment): Promise<Runner> {
       const shapes = columnShapes(p);
       const columns = jsColumns(await convertedBatches(p), shapes, p.rows);
       if (job.writer === 'parquetjs') {
+        const { runParquetjs } = await import('./parquetjs.js');
         return { run: (f) => runParquetjs(p, shapes, columns, f), notes: ['input: row objects built from JS columns inside the timed loop'] };
       }
+      const { runHyparquet } = await import('./hyparquet.js');
       return { run: (f) => runHyparquet(p, shapes, columns, f), notes: ['input: columnar JS arrays built beforehand'] };
     }
   }
@@ -85,6 +87,8 @@ async function serve(job: PeerJob): Promise<void> {
 
 async function measurementOf(job: PeerJob, p: PreparedSegment, runner: Runner, timings: RunTiming[], file: string, inputRssMb: number): Promise<Measurement> {
   if (timings.length === 0) throw new Error('finish before any run');
+  // Loaded after the runs, so the footer check does not count in the writer's peak RSS.
+  const { asyncBufferFromFile, parquetMetadataAsync } = await import('hyparquet');
   const meta = await parquetMetadataAsync(await asyncBufferFromFile(file));
   if (Number(meta.num_rows) !== p.rows) throw new Error(`${job.writer} wrote ${meta.num_rows} rows to ${file}, expected ${p.rows}`);
   const mid = timings.indexOf([...timings].sort((a, b) => a.seconds - b.seconds)[Math.floor(timings.length / 2)]!);
