@@ -116,8 +116,8 @@ function markNulls(ids: Int32Array, validBitmap: Uint8Array): void {
 /**
  * Marks the elements of null multi-value rows as nulls (id −1), in place, so renumberIds neither counts them as
  * uses of their entries nor keeps them (they get id 0, and a null row's elements are never read; with no entry
- * used at all the caller must empty the lists, id 0 being past the end). The rows and offsets stay as they are: copying every element of a column without the null rows' cost ~0.5 s per 47M
- * elements at 10M rows.
+ * used at all the caller must empty the lists, id 0 being past the end). The rows and offsets stay as they
+ * are: copying every element of a column without the null rows' cost ~0.5 s per 47M elements at 10M rows.
  */
 export function markNullRowElements(offsets: Int32Array, values: Int32Array, validBitmap: Uint8Array): void {
   const rows = offsets.length - 1;
