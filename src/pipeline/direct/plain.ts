@@ -5,7 +5,7 @@
  * before the values in the same output (a data page's levels), so the page body is built without a second copy.
  */
 
-import { dataView } from '../../sources/pinot/bytes.js';
+import { copyBytes, dataView } from '../../sources/pinot/bytes.js';
 
 // Arrow buffers are in host order and Parquet is little-endian: the raw copies below assume a little-endian host.
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('the direct Parquet writer needs a little-endian host');
@@ -129,16 +129,9 @@ export function plainByteArray(offsets: Int32Array, data: Uint8Array, index: Int
     const words = (len + 3) & ~3;
     if (len <= 128 && pos + words <= outLength && start + words <= dataLength) {
       // Whole words, up to 3 bytes past the value: they land where the next value's length goes and are
-      // overwritten by it (the last value, whose overrun would pass the end, takes the exact path below).
+      // overwritten by it (the last value, whose overrun would pass the end, and long values take copyBytes).
       for (let k = 0; k < words; k += 4) to.setInt32(pos + k, from.getInt32(start + k));
-    } else if (len > 128) {
-      out.set(data.subarray(start, end), pos);
-    } else {
-      let a = pos;
-      let b = start;
-      for (; b + 4 <= end; b += 4, a += 4) to.setInt32(a, from.getInt32(b));
-      while (b < end) out[a++] = data[b++]!;
-    }
+    } else copyBytes(out, to, pos, data, from, start, end);
     pos += len;
   }
   return out;

@@ -170,7 +170,10 @@ export class ColumnReader {
             vector = this.subsetVector(values);
             // Null rows keep their elements as id 0; with no entry used at all (only null rows hold elements) id 0
             // would point past an empty dictionary, so every row becomes an empty list instead.
-            if (vector.length === 0 && values.length > 0) ({ offsets, values } = { offsets: new Int32Array(offsets.length), values: new Int32Array(0) });
+            if (vector.length === 0 && values.length > 0) {
+              offsets = new Int32Array(offsets.length);
+              values = new Int32Array(0);
+            }
           }
           const type = this.field.type as List;
           const child = dictionaryToData(vector!, type.children[0]!.type as Dictionary, values);
