@@ -322,6 +322,33 @@ describeFixtures('column chunks: dictionaries read in windows', 'fixtures/pinot-
     expect([ErrorCodes.PINOT_TRUNCATED, ErrorCodes.PINOT_CORRUPT]).toContain(err.code);
   });
 
+  it('an out-of-range dict id fails naming the forward index byte and doc, at a valid doc and at a null doc alike', async () => {
+    // renumberIds bounds the ids of chunk reads (the forward reader skips its own pass) and, on a bad id, the
+    // checked re-read names where it is. user_id: 13-bit ids, 4715 entries, so an all-ones id (8191) is out.
+    const files = await eventsFiles();
+    const text = new TextDecoder().decode(files.get('index_map'));
+    const forwardStart = Number(/^user_id\.forward_index\.startOffset = (\d+)$/m.exec(text)![1]) + 8;
+    const bits = 13;
+    const whole = PinotSegment.open(memoryFiles(files)).columnChunks({ columns: ['user_id'] }).read('user_id', 0, 5000);
+    const nullDoc = Array.from({ length: 5000 }, (_, i) => i).find((i) => !isValid(whole, i))!;
+    const validDoc = 1234;
+    expect(nullDoc).toBeGreaterThan(0);
+    expect(isValid(whole, validDoc)).toBe(true);
+    for (const doc of [validDoc, nullDoc]) {
+      const patched = new Map(files);
+      const psf = files.get('columns.psf')!.slice();
+      patched.set('columns.psf', psf);
+      for (let b = doc * bits; b < (doc + 1) * bits; b++) psf[forwardStart + (b >> 3)]! |= 0x80 >> (b & 7);
+      for (const budget of [undefined, 0]) {
+        const chunks = PinotSegment.open(memoryFiles(patched)).columnChunks({ columns: ['user_id'], dictionaryBudgetBytes: budget });
+        const err = failure(() => chunks.read('user_id', 0, 5000));
+        expect(err.code).toBe(ErrorCodes.PINOT_CORRUPT);
+        expect(err.message).toContain('dict id 8191');
+        expect(err.context).toMatchObject({ column: 'user_id', index: 'forward_index', offset: Math.floor((doc * bits) / 8), row: doc });
+      }
+    }
+  });
+
   it('a truncated numeric dictionary fails when the chunk reader opens, naming the column and offset', async () => {
     const files = await eventsFiles();
     const place = dictionaryPlace(files, 'clicks');

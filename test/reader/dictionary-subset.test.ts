@@ -39,7 +39,7 @@ describe('renumberIds', () => {
         const valid = nullShare > 0 ? bitmap(c.n, random, nullShare) : undefined;
         const expected = reference(ids, valid);
         const copy = ids.slice();
-        const used = renumberIds(copy, c.cardinality, valid, 'col');
+        const used = renumberIds(copy, c.cardinality, { validBitmap: valid, column: 'col' });
         expect([...used]).toEqual(expected.used);
         expect([...copy]).toEqual(expected.ids);
       });
@@ -52,11 +52,20 @@ describe('renumberIds', () => {
     expect([...ids]).toEqual([1, 0, 1, 2, 0]);
   });
 
+  it('ids at null positions are bounds-checked too, and −1 is only a null mark when marks are announced', () => {
+    const valid = Uint8Array.of(0b1011);
+    expect(() => renumberIds(Int32Array.from([0, 1, 12, 2]), 12, { validBitmap: valid })).toThrow(/dict id 12 is not below/);
+    expect(() => renumberIds(Int32Array.from([0, -1, 3]), 12)).toThrow(/dict id 4294967295 is not below/);
+    const marked = Int32Array.from([5, -1, 3]);
+    expect([...renumberIds(marked, 12, { nullMarks: true })]).toEqual([3, 5]);
+    expect([...marked]).toEqual([1, 0, 0]);
+  });
+
   it('an id at or above the cardinality fails naming the column and the id', () => {
     const ids = Int32Array.from([0, 1, 12, 2]);
     let error: unknown;
     try {
-      renumberIds(ids, 12, undefined, 'city');
+      renumberIds(ids, 12, { column: 'city' });
     } catch (err) {
       error = err;
     }
@@ -85,7 +94,7 @@ describe('markNullRowElements', () => {
     for (let r = 0; r < rows; r++) {
       for (let j = offsets[r]!; j < offsets[r + 1]!; j++) expect(values[j]).toBe(isValid(r) ? before[j] : -1);
     }
-    const used = renumberIds(values, 1100);
+    const used = renumberIds(values, 1100, { nullMarks: true });
     const validIds = [...new Set(Array.from({ length: rows }, (_, r) => r).filter(isValid).flatMap((r) => [...before.subarray(offsets[r]!, offsets[r + 1]!)]))].sort((a, b) => a - b);
     expect([...used]).toEqual(validIds);
     for (let r = 0; r < rows; r++) {

@@ -15,7 +15,7 @@ import {
   type Validity,
 } from './arrow-values.js';
 import { readDictionary, type DictionaryOptions } from './dictionary.js';
-import { markEveryEntryUsed, markNullRowElements, memoryDictionary, renumberIds, type DictionarySource } from './dictionary-subset.js';
+import { markEveryEntryUsed, markNullRowElements, memoryDictionary, renumberIds, type DictionarySource, type RenumberOptions } from './dictionary-subset.js';
 import { windowedDictionary } from './dictionary-windows.js';
 import { openDictForward } from './forward-dict.js';
 import { openRawForward } from './forward-raw.js';
@@ -152,10 +152,13 @@ export class ColumnReader {
     const fwd = this.forward;
     switch (fwd.kind) {
       case 'sv-dict': {
-        const ids = fwd.readDictIds(start, end);
         if (this.subsetSource) {
-          return dictionaryToData(this.subsetVector(ids, validity?.nullBitmap), this.field.type as Dictionary, ids, validity);
+          // renumberIds bounds-checks every id, so the forward reader's own pass over them is skipped.
+          const ids = fwd.readDictIds(start, end, { unchecked: true });
+          const vector = this.subsetVector(ids, { validBitmap: validity?.nullBitmap }, () => fwd.readDictIds(start, end));
+          return dictionaryToData(vector, this.field.type as Dictionary, ids, validity);
         }
+        const ids = fwd.readDictIds(start, end);
         if (this.dictVector) {
           return dictionaryToData(this.dictVector, this.field.type as Dictionary, ids, validity);
         }
@@ -167,7 +170,7 @@ export class ColumnReader {
           let vector = this.dictVector;
           if (this.subsetSource) {
             if (validity) markNullRowElements(offsets, values, validity.nullBitmap);
-            vector = this.subsetVector(values);
+            vector = this.subsetVector(values, { nullMarks: true });
             // Null rows keep their elements as id 0; with no entry used at all (only null rows hold elements) id 0
             // would point past an empty dictionary, so every row becomes an empty list instead.
             if (vector.length === 0 && values.length > 0) {
@@ -193,11 +196,18 @@ export class ColumnReader {
 
   /**
    * Chunk mode: renumbers `ids` in place to the subset and returns the subset's values (ascending dictionary
-   * order) as an Arrow vector.
+   * order) as an Arrow vector. `checkedRead`, for ids read unchecked, reads them again with the forward
+   * reader's check when one is out of bounds: its error names the byte offset and the doc.
    */
-  private subsetVector(ids: Int32Array, validBitmap?: Uint8Array): Vector {
+  private subsetVector(ids: Int32Array, opts: Omit<RenumberOptions, 'column'>, checkedRead?: () => unknown): Vector {
     const source = this.subsetSource!;
-    const used = renumberIds(ids, source.cardinality, validBitmap, this.column.name);
+    let used: Int32Array;
+    try {
+      used = renumberIds(ids, source.cardinality, { ...opts, column: this.column.name });
+    } catch (err) {
+      checkedRead?.();
+      throw err;
+    }
     return makeVector(markEveryEntryUsed(valuesToData(this.column.dataType, source.values(used))));
   }
 

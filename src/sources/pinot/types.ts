@@ -53,8 +53,11 @@ export interface MultiValueBlock<T> {
 /** Forward index of a dictionary-encoded single-value column. */
 export interface SVDictForwardReader {
   readonly kind: 'sv-dict';
-  /** Dict ids of docs `[start, end)`. Fast for ascending sequential calls. */
-  readDictIds(start: number, end: number): Int32Array;
+  /**
+   * Dict ids of docs `[start, end)`. Fast for ascending sequential calls. Each id is checked against the
+   * cardinality unless `unchecked` (for callers that bound every id themselves, e.g. renumberIds).
+   */
+  readDictIds(start: number, end: number, opts?: { unchecked?: boolean }): Int32Array;
 }
 
 /** Forward index of a dictionary-encoded multi-value column (fixed-bit MV or MV_ENTRY_DICT). */
