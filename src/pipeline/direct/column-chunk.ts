@@ -319,19 +319,34 @@ function cutPages(shred: Shredded, maxDef: number, target: number, valueBytes: n
     return pages;
   }
   const offsets = source.offsets;
-  if (rep === undefined && def !== undefined && valueBytes !== undefined) {
-    // Flat with nulls, values of one size: a page holds perPage values (the general loop's cut, counted).
+  const positions = shred.positions;
+  const count = shred.valueCount;
+  // Flat with nulls: the general loop below cuts at the level after the value that filled the page, and value
+  // k sits at level positions[k], so the cuts follow from the values alone, without walking the levels.
+  if (rep === undefined && def !== undefined && positions !== undefined && valueBytes !== undefined) {
+    // Values of one size: a page holds perPage values.
     const perPage = Math.max(1, Math.ceil(target / Math.max(valueBytes, 1e-9)));
-    let v = 0;
-    let next = perPage;
-    for (let l = 0; l < levelCount; l++) {
-      if (v >= next) {
-        pages.push({ levelTo: l, valueTo: v });
-        next = v + perPage;
-      }
-      v += def[l] === maxDef ? 1 : 0;
+    for (let next = perPage; next <= count; next += perPage) {
+      const levelTo = positions[next - 1]! + 1;
+      if (levelTo >= levelCount) break;
+      pages.push({ levelTo, valueTo: next });
     }
-    pages.push({ levelTo: levelCount, valueTo: v });
+    pages.push({ levelTo: levelCount, valueTo: count });
+    return pages;
+  }
+  if (rep === undefined && def !== undefined && positions !== undefined && offsets !== undefined) {
+    let bytes = 0;
+    for (let k = 0; k < count; k++) {
+      const p = index === undefined ? k : index[k]!;
+      bytes += 4 + offsets[p + 1]! - offsets[p]!;
+      if (bytes >= target) {
+        const levelTo = positions[k]! + 1;
+        if (levelTo >= levelCount) break;
+        pages.push({ levelTo, valueTo: k + 1 });
+        bytes = 0;
+      }
+    }
+    pages.push({ levelTo: levelCount, valueTo: count });
     return pages;
   }
   if (rep === undefined && def === undefined && index === undefined && offsets !== undefined) {
@@ -391,9 +406,10 @@ function dictionaryIds(leaf: LeafColumn, values: Data, shred: Shredded, dictiona
   let ids: Int32Array;
   if (shred.positions === undefined) ids = source.subarray(0, count);
   else {
-    // Gathered in place: each position is read before its slot is overwritten.
-    ids = shred.positions;
-    for (let k = 0; k < count; k++) ids[k] = source[ids[k]!]!;
+    // Gathered beside the positions, which cutPages still needs (renumber may then work in place here).
+    ids = scratch.ids(count);
+    const positions = shred.positions;
+    for (let k = 0; k < count; k++) ids[k] = source[positions[k]!]!;
   }
   const outside = (k: number): ParquetError =>
     fail(leaf, `dictionary id ${ids[k]!} is outside the dictionary (${dictionaryLength} entries)`, ParquetErrorCodes.PARQUET_WRITE_FAILED);
@@ -427,6 +443,7 @@ function renumber(d: DictionaryIds, count: number, dictionaryLength: number, scr
   const newId = scratch.lookup(dictionaryLength);
   const used = d.usedList;
   for (let r = 0; r < used.length; r++) newId[used[r]!] = r;
+  // May be d.ids itself (gathered there): each id is read before its slot is written.
   const out = scratch.ids(count);
   for (let k = 0; k < count; k++) out[k] = newId[d.ids[k]!]!;
   return out;

@@ -12,6 +12,7 @@ import { ParquetError } from '../../../src/pipeline/parquet-error.js';
 import { PARQUET_CODECS } from '../../../src/pipeline/parquet-options.js';
 import type { FileMetaData } from 'hyparquet';
 import { parquetMetadata } from 'hyparquet';
+import { deserializeTCompactProtocol } from 'hyparquet/src/thrift.js';
 import { closeDuckdb, duckRows, duckSchema, hyparquetRows, withFile, arrayBufferOf } from '../helpers.js';
 import {
   Schema, baseSettings, dictionaryData, expectedRows, fieldOf, listData, primitiveData, types, writeDirect, writeWasm, type Cell, type Scalar,
@@ -179,6 +180,27 @@ describe('ParquetFileWriter pages and codecs', () => {
     }
   });
 
+  it('cuts nullable flat pages at the level where a walk over the levels would, trailing nulls included', async () => {
+    // The writer finds these cuts from the values' positions alone; the reference walks every level: a page
+    // ends at the first level where the PLAIN bytes of its values reached pageSizeBytes.
+    const rows = 500;
+    const strings = Array.from({ length: rows }, (_, i) => (i % 7 === 3 || i >= rows - 5 ? null : 'x'.repeat(1 + ((i * 13) % 20))));
+    const ints = Array.from({ length: rows }, (_, i) => (i % 5 === 0 || i >= rows - 10 ? null : i));
+    const data = [primitiveData(types.utf8(), strings), primitiveData(types.int32(), ints)];
+    const schema = new Schema([fieldOf('s', data[0]!), fieldOf('n', data[1]!)]);
+    for (const target of [1, 40, 64, 333]) {
+      const bytes = writeDirect(schema, [data], { pageSizeBytes: target, codec: 'UNCOMPRESSED' });
+      const meta = metaOf(bytes);
+      const sizes = [strings.map((v) => (v === null ? null : 4 + v.length)), ints.map((v) => (v === null ? null : 4))];
+      meta.row_groups[0]!.columns.forEach((c, i) => {
+        expect(dataPageLevels(bytes, c.meta_data!), `${c.meta_data!.path_in_schema.join('.')} at ${target} bytes`).toStrictEqual(levelWalkCuts(sizes[i]!, target));
+      });
+      const expected = strings.map((v, i) => ({ s: v, n: ints[i] }));
+      expect(await hyparquetRows(bytes)).toStrictEqual(expected);
+      expect(await withFile(bytes, duckRows)).toStrictEqual(expected);
+    }
+  });
+
   it('cuts pages at about pageSizeBytes, lists only at row boundaries', async () => {
     const t = table(['plain', 'list'], 400, 1, 3);
     const small = pageCounts(metaOf(writeDirect(t.schema, t.groups, { pageSizeBytes: 200 })))[0]!;
@@ -195,6 +217,39 @@ describe('ParquetFileWriter pages and codecs', () => {
     expect(await hyparquetRows(bytes)).toStrictEqual(expectedRows(t.schema, t.cells));
   });
 });
+
+/** Levels per page of a page walk over the levels (null: a null level, else the value's PLAIN bytes). */
+function levelWalkCuts(sizes: (number | null)[], target: number): number[] {
+  const out: number[] = [];
+  let bytes = 0;
+  let from = 0;
+  for (let l = 0; l < sizes.length; l++) {
+    if (bytes >= target) {
+      out.push(l - from);
+      from = l;
+      bytes = 0;
+    }
+    bytes += sizes[l] ?? 0;
+  }
+  out.push(sizes.length - from);
+  return out;
+}
+
+/** num_values (levels) of each data page of a column chunk, from the page headers in the file. */
+function dataPageLevels(bytes: Uint8Array, m: NonNullable<FileMetaData['row_groups'][number]['columns'][number]['meta_data']>): number[] {
+  const start = Number(m.dictionary_page_offset ?? m.data_page_offset);
+  const end = start + Number(m.total_compressed_size);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: number[] = [];
+  const reader = { view, offset: start };
+  while (reader.offset < end) {
+    const header = deserializeTCompactProtocol(reader) as { field_1: number; field_3: number; field_5?: { field_1: number } };
+    if (header.field_1 === 0) out.push(header.field_5!.field_1);
+    reader.offset += header.field_3;
+  }
+  expect(reader.offset).toBe(end);
+  return out;
+}
 
 /** Identity; names what the comparison means. */
 function expectedDuck<T>(rows: T): T {
