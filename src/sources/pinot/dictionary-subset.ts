@@ -47,7 +47,10 @@ export interface RenumberOptions {
    * bounds-checked like any other (Pinot stores a real id there too) but do not count as uses, and become 0.
    */
   validBitmap?: Uint8Array;
-  /** Ids of −1 are null multi-value rows' elements marked by markNullRowElements: not uses, and they become 0. */
+  /**
+   * Ids of −1 are null multi-value rows' elements marked by markNullRowElements: not uses, and they become 0.
+   * (Ids come from at most 31-bit fields, or are checked first: a real id is never −1.)
+   */
   nullMarks?: boolean;
   /** Named in errors. */
   column?: string;
@@ -60,11 +63,11 @@ export interface RenumberOptions {
  * popcount of the set bits before it (a per-word prefix sum plus one masked popcount), so the cost is
  * O(ids + cardinality/32) with no id → rank table of the cardinality's size — except when every entry is
  * used (ranks = ids), and below DENSE_RANK_LIMIT entries not far above the id count, where such a table is
- * small and faster. Nulls are told apart inside these loops rather than in passes of their own: each pass
- * over 1.6M ids costs ~4 ms here.
+ * small and faster. Below that size nulls are told apart inside these loops rather than in passes of their
+ * own (each pass over 1.6M ids costs ~4 ms here).
  */
 export function renumberIds(ids: Int32Array, cardinality: number, opts: RenumberOptions = {}): Int32Array {
-  const { validBitmap, nullMarks = false } = opts;
+  let { validBitmap, nullMarks = false } = opts;
   // Word w of the bitset at [2w], the number of set bits before it at [2w + 1]: the rank lookup below then
   // touches one cache line per id, not one in each of two arrays.
   const wordCount = (cardinality + 31) >>> 5;
@@ -72,6 +75,14 @@ export function renumberIds(ids: Int32Array, cardinality: number, opts: Renumber
   const n = ids.length;
   // `>>> 0` folds negative ids into the one unsigned bounds check.
   let bad = -1;
+  if (validBitmap !== undefined && (cardinality > DENSE_RANK_LIMIT || cardinality > 4 * n)) {
+    // The popcount path's loops are bound by random reads of a bitset far larger than the cache: there a
+    // streaming pass that marks the nulls −1 (checking their ids) first, keeping the random-access loops
+    // free of validity tests, measured faster (1.6M ids of 10M entries: 77 vs 97 ms).
+    bad = markNulls(ids, validBitmap, cardinality);
+    validBitmap = undefined;
+    nullMarks = true;
+  }
   if (validBitmap !== undefined) {
     for (let i = 0; i < n; i++) {
       const id = ids[i]!;
@@ -122,13 +133,18 @@ export function renumberIds(ids: Int32Array, cardinality: number, opts: Renumber
       } else {
         for (let i = 0; i < n; i++) ids[i] = table[ids[i]!]!;
       }
-    } else if (nullMarks) {
+    } else {
+      // Written out rather than a helper call: this random-access loop measured ~10 % slower through one.
+      // (1 << b) − 1 masks the bits below b; for b = 31 the int32 wrap-around still gives 0x7fffffff.
       for (let i = 0; i < n; i++) {
         const id = ids[i]!;
-        ids[i] = id === -1 ? 0 : rankOf(bits, id);
+        if (id === -1 && nullMarks) {
+          ids[i] = 0;
+          continue;
+        }
+        const at = (id >>> 5) << 1;
+        ids[i] = bits[at + 1]! + popcount(bits[at]! & ((1 << (id & 31)) - 1));
       }
-    } else {
-      for (let i = 0; i < n; i++) ids[i] = rankOf(bits, ids[i]!);
     }
   }
   // Null single-value positions were ranked like the rest (an unused id's rank may be past the subset).
@@ -136,11 +152,18 @@ export function renumberIds(ids: Int32Array, cardinality: number, opts: Renumber
   return used;
 }
 
-/** Rank of `id` among the set bits of the interleaved bitset (see renumberIds). */
-function rankOf(bits: Int32Array, id: number): number {
-  const at = (id >>> 5) << 1;
-  // (1 << b) − 1 masks the bits below b; for b = 31 the int32 wrap-around still gives 0x7fffffff.
-  return bits[at + 1]! + popcount(bits[at]! & ((1 << (id & 31)) - 1));
+/**
+ * Sets ids[i] = −1 where validity bit i is clear, and returns the index of an id there that is not below the
+ * cardinality (−1 if none), kept as it was so the error can name it.
+ */
+function markNulls(ids: Int32Array, validBitmap: Uint8Array, cardinality: number): number {
+  let bad = -1;
+  for (let i = 0; i < ids.length; i++) {
+    if ((validBitmap[i >> 3]! & (1 << (i & 7))) !== 0) continue;
+    if ((ids[i]! >>> 0) >= cardinality) bad = i;
+    else ids[i] = -1;
+  }
+  return bad;
 }
 
 /** Sets ids[i] = 0 where validity bit i is clear, a byte of the bitmap at a time (most bytes are all valid). */

@@ -118,7 +118,8 @@ export function openFixedBitSV(range: ByteRange,
       const out = new Int32Array(end - start);
       if (end === start) return out;
       readPacked(range, 0, start, end - start, bits, out);
-      if (opts?.unchecked !== true) {
+      // 32-bit ids are checked anyway: one of them can be −1, which renumberIds takes for a null mark.
+      if (opts?.unchecked !== true || bits === 32) {
         checkIds(out, limit, 'dict id', ctx, (i) => ({ offset: Math.floor(((start + i) * bits) / 8), row: start + i }));
       }
       return out;

@@ -55,7 +55,8 @@ export interface SVDictForwardReader {
   readonly kind: 'sv-dict';
   /**
    * Dict ids of docs `[start, end)`. Fast for ascending sequential calls. Each id is checked against the
-   * cardinality unless `unchecked` (for callers that bound every id themselves, e.g. renumberIds).
+   * cardinality unless `unchecked` (for callers that bound every id themselves, e.g. renumberIds; 32-bit ids
+   * are checked regardless, as the caller may use −1 as a mark).
    */
   readDictIds(start: number, end: number, opts?: { unchecked?: boolean }): Int32Array;
 }
