@@ -186,6 +186,14 @@ describe('fixed-bit SV (§9.1)', () => {
     expectError(() => r.readDictIds(2, 6), 'PINOT_CORRUPT', { ...FWD, row: 3, offset: 1 });
   });
 
+  it('skips the id check only when asked and only below 32 bits (a 32-bit id can read as −1)', () => {
+    const r = openFixedBitSV(bytesRange(SCORE), { bits: 4, totalDocs: 10, cardinality: 9, column: 'c' });
+    expect(Array.from(r.readDictIds(2, 6, { unchecked: true }))).toEqual([8, 9, 1, 5]);
+    expectError(() => r.readDictIds(2, 6, { unchecked: false }), 'PINOT_CORRUPT', { ...FWD, row: 3, offset: 1 });
+    const wide = openFixedBitSV(bytesRange(hex('00000001ffffffff')), { bits: 32, totalDocs: 2, cardinality: 5, column: 'c' });
+    expectError(() => wide.readDictIds(0, 2, { unchecked: true }), 'PINOT_CORRUPT', { ...FWD, row: 1, offset: 4 });
+  });
+
   it('rejects bad metadata and doc ranges outside the column', () => {
     expectError(() => openFixedBitSV(bytesRange(SCORE), { bits: 0, totalDocs: 10, column: 'c' }), 'PINOT_BAD_METADATA', { column: 'c' });
     expectError(() => openFixedBitSV(bytesRange(SCORE), { bits: 4, totalDocs: -1, column: 'c' }), 'PINOT_BAD_METADATA', { column: 'c' });
