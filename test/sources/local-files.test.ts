@@ -1,7 +1,8 @@
 /**
- * Local segment files: `read` gives each caller its own bytes; `readTransient` (the windows of a dictionary
- * walk) reuses one buffer per opened segment, falls back to a buffer of its own above 16 MiB, passes through
- * sub-ranges, and a windowed dictionary read over many windows of a real file still returns every entry right.
+ * Local segment files: `read` gives each caller its own bytes (small sequential reads come from a block read
+ * ahead); `readTransient` (the windows of a dictionary walk) reuses one buffer per opened segment, falls back
+ * to a buffer of its own above 16 MiB, passes through sub-ranges, and a windowed dictionary read over many
+ * windows of a real file still returns every entry right.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,6 +53,58 @@ describe('local segment files', () => {
       expect(equalBytes(p, content.subarray(100, 4100))).toBe(true);
       expect(p.buffer).not.toBe(q.buffer);
       expect(p.buffer).not.toBe(aBuffer);
+    } finally {
+      files.close();
+    }
+  });
+
+  it('small sequential reads (raw forward chunks) are right across read-ahead blocks, mixed with other reads', () => {
+    const files = openLocalSegmentFiles(dir);
+    try {
+      const range = files.open(name);
+      const random = (k: number): number => (Math.imul(k + 1, 2654435761) >>> 0) % 20_000;
+      let at = 0;
+      for (let k = 0; at < (3 << 20); k++) {
+        const end = Math.min(content.length, at + 1 + random(k));
+        const got = range.read(at, end);
+        expect(got.length).toBe(end - at);
+        expect(equalBytes(got, content.subarray(at, end)), `read [${at}, ${end})`).toBe(true);
+        if (k % 50 === 7) {
+          // A read elsewhere, a transient window and a large read do not disturb the sequence's bytes.
+          expect(equalBytes(range.read(9 << 20, (9 << 20) + 300), content.subarray(9 << 20, (9 << 20) + 300))).toBe(true);
+          expect(equalBytes(readTransient(range, 5000, 9000), content.subarray(5000, 9000))).toBe(true);
+          expect(equalBytes(range.read(at, at + 200_000), content.subarray(at, at + 200_000))).toBe(true);
+        }
+        at = end;
+      }
+      // Up to the last byte of the file.
+      const tail = content.length - 10;
+      range.read(tail - 5000, tail);
+      expect(equalBytes(range.read(tail, content.length), content.subarray(tail))).toBe(true);
+    } finally {
+      files.close();
+    }
+  });
+
+  it('a sequential small read is served from the block read ahead; other reads go to the file', () => {
+    const bytes = new Uint8Array(randomBytes(4 << 20));
+    const ahead = fileOf('ahead.bin', bytes);
+    const files = openLocalSegmentFiles(dir);
+    try {
+      const range = files.open(ahead);
+      range.read(0, 1000);
+      range.read(1000, 2000); // sequential: reads [1000, 1000 + 1 MiB) ahead
+      // Segment files never change while open; changing one here shows which reads come from the block.
+      const changed = bytes.slice();
+      changed.fill(7, 2000, 3 << 20);
+      writeFileSync(join(dir, ahead), changed);
+      expect(equalBytes(range.read(2000, 3000), bytes.subarray(2000, 3000))).toBe(true);
+      // Any small read inside the block is served from it; past the block, and above 64 KiB, from the file.
+      expect(equalBytes(range.read(50_000, 51_000), bytes.subarray(50_000, 51_000))).toBe(true);
+      expect(equalBytes(range.read(2 << 20, (2 << 20) + 1000), changed.subarray(2 << 20, (2 << 20) + 1000))).toBe(true);
+      expect(equalBytes(range.read(3000, 3000 + 70_000), changed.subarray(3000, 3000 + 70_000))).toBe(true);
+      files.close();
+      expect(() => range.read(3000, 4000)).toThrow(SourceError);
     } finally {
       files.close();
     }

@@ -17,6 +17,11 @@ export interface LocalSegmentFiles extends SegmentFiles {
 interface OpenFile {
   fd: number;
   length: number;
+  /** Where the last `read` ended: a small read starting there is taken as sequential (see READ_AHEAD_BYTES). */
+  lastEnd: number;
+  /** Bytes [aheadStart, aheadStart + ahead.length) of the file, read ahead; empty until a sequential read. */
+  ahead: Buffer;
+  aheadStart: number;
 }
 
 export function openLocalSegmentFiles(dir: string): LocalSegmentFiles {
@@ -36,7 +41,7 @@ export function openLocalSegmentFiles(dir: string): LocalSegmentFiles {
         throw new SourceError(ErrorCodes.SOURCE_NOT_FOUND, `segment has no file ${JSON.stringify(name)}`, { context: { uri: dir, file: name } });
       }
       const fd = fsCall(dir, name, () => openSync(join(dir, name), 'r'));
-      file = { fd, length: fstatSync(fd).size };
+      file = { fd, length: fstatSync(fd).size, lastEnd: -1, ahead: Buffer.alloc(0), aheadStart: 0 };
       open.set(name, file);
     }
     return file;
@@ -56,6 +61,15 @@ export function openLocalSegmentFiles(dir: string): LocalSegmentFiles {
     },
   };
 }
+
+/**
+ * Small reads that continue the previous one (a raw forward index's compressed chunks, ~14 KB each in the
+ * bench's events segment: 23,755 reads per 10.6M-row conversion) are served from a block this big, read once:
+ * a syscall per chunk cost ~7 µs, more than copying the chunk out of the block.
+ */
+const READ_AHEAD_BYTES = 1 << 20;
+/** Reads above this size go straight to the file. */
+const READ_AHEAD_MAX_READ = 64 << 10;
 
 /** Transient reads larger than this get a buffer of their own rather than growing the shared one. */
 const SCRATCH_MAX_BYTES = 16 << 20;
@@ -84,7 +98,25 @@ function fileRange(file: OpenFile, name: string, isClosed: () => boolean, dir: s
     length: file.length,
     read(start, end) {
       checkBounds(file, start, end, { file: name });
-      return fill(Buffer.allocUnsafe(end - start), start);
+      const n = end - start;
+      const sequential = start === file.lastEnd;
+      file.lastEnd = end;
+      if (n <= READ_AHEAD_MAX_READ) {
+        let at = start - file.aheadStart;
+        if (at < 0 || at + n > file.ahead.length) {
+          if (!sequential || file.length - start <= n) return fill(Buffer.allocUnsafe(n), start);
+          // A fresh block, not a reused one: copies returned earlier stay as they were anyway, and a block in
+          // use by nothing else is simply dropped.
+          file.ahead = fill(Buffer.allocUnsafe(Math.min(READ_AHEAD_BYTES, file.length - start)), start);
+          file.aheadStart = start;
+          at = 0;
+        } else if (isClosed()) {
+          throw closedError(dir, name);
+        }
+        // A copy, so no caller's bytes pin the block (headers and tables are kept for a column's lifetime).
+        return Buffer.from(file.ahead.subarray(at, at + n));
+      }
+      return fill(Buffer.allocUnsafe(n), start);
     },
     readTransient(start, end) {
       checkBounds(file, start, end, { file: name });
