@@ -10,7 +10,7 @@ import { DataType, makeVector, Vector, type Data, type Dictionary, type List, ty
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, SegmentFormatError } from '../../src/errors.js';
 import { bigDecimalTexts } from '../../src/sources/pinot/bigdecimal-text.js';
-import { everyEntryUsed } from '../../src/sources/pinot/dictionary-subset.js';
+import { everyEntryUsed, idsKnownBelow } from '../../src/sources/pinot/dictionary-subset.js';
 import { memoryFiles } from '../../src/sources/pinot/memory-files.js';
 import { PinotSegment, type BatchOptions } from '../../src/sources/pinot/segment.js';
 import type { SegmentFiles } from '../../src/sources/pinot/types.js';
@@ -130,6 +130,8 @@ function checkSubset(column: string, chunk: Data, whole: Data, start: number, en
   }
   // Exactly the used entries, so the subset is marked for writers to skip looking for them again.
   expect(everyEntryUsed(chunkDict.data[0]!), `${column} [${start}, ${end}) marked fully used`).toBe(true);
+  // And the ids as known in range (checked above, every element's included), so writers skip their check.
+  if (chunkDict.length > 0) expect(idsKnownBelow(cIds), `${column} [${start}, ${end}) ids marked in range`).toBe(chunkDict.length);
   const dictValues = materialise(chunkDict.data[0]!);
   const badValue = dictValues.findIndex((v, i) => !same(v, plain(wholeDict.get(used[i]!))));
   expect(badValue, `${column} [${start}, ${end}) dictionary values`).toBe(-1);

@@ -14,7 +14,7 @@
 import { DataType as ArrowTypes, type Data, type DataType } from 'apache-arrow';
 import { concatBytes } from '../concat-bytes.js';
 import { popcount32 as popcount, setBitPositions } from '../../sources/pinot/bitpack.js';
-import { everyEntryUsed } from '../../sources/pinot/dictionary-subset.js';
+import { everyEntryUsed, idsKnownBelow } from '../../sources/pinot/dictionary-subset.js';
 import { ParquetError, ParquetErrorCodes, type ParquetErrorCode } from '../parquet-error.js';
 import {
   encodePageHeader, type ColumnMetaData, type CompressionCodec, type Encoding, type PageEncodingStats, type Statistics,
@@ -414,9 +414,13 @@ function dictionaryIds(leaf: LeafColumn, values: Data, shred: Shredded, dictiona
   const outside = (k: number): ParquetError =>
     fail(leaf, `dictionary id ${ids[k]!} is outside the dictionary (${dictionaryLength} entries)`, ParquetErrorCodes.PARQUET_WRITE_FAILED);
   if (everyUsed) {
-    let bad = -1;
-    for (let k = 0; k < count; k++) if (ids[k]! >>> 0 >= dictionaryLength) bad = k;
-    if (bad >= 0) throw outside(bad);
+    // Ids the reader renumbered are known in range (idsKnownBelow): the check below is then a pass for nothing.
+    const known = idsKnownBelow(source);
+    if (known === undefined || known > dictionaryLength) {
+      let bad = -1;
+      for (let k = 0; k < count; k++) if (ids[k]! >>> 0 >= dictionaryLength) bad = k;
+      if (bad >= 0) throw outside(bad);
+    }
     return { ids, usedCount: dictionaryLength };
   }
   // A bitset of the used entries: an eighth of a byte per entry stays in cache where a byte per entry would not.

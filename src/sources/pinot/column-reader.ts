@@ -15,7 +15,7 @@ import {
   type Validity,
 } from './arrow-values.js';
 import { readDictionary, type DictionaryOptions } from './dictionary.js';
-import { markEveryEntryUsed, markNullRowElements, memoryDictionary, renumberIds, type DictionarySource, type RenumberOptions } from './dictionary-subset.js';
+import { markEveryEntryUsed, markIdsBelow, markNullRowElements, memoryDictionary, renumberIds, type DictionarySource, type RenumberOptions } from './dictionary-subset.js';
 import { windowedDictionary } from './dictionary-windows.js';
 import { openDictForward } from './forward-dict.js';
 import { openRawForward } from './forward-raw.js';
@@ -208,6 +208,8 @@ export class ColumnReader {
       checkedRead?.();
       throw err;
     }
+    // Every id is now a rank below used.length (nulls 0), so the writer need not check them again.
+    if (used.length > 0) markIdsBelow(ids, used.length);
     return makeVector(markEveryEntryUsed(valuesToData(this.column.dataType, source.values(used))));
   }
 

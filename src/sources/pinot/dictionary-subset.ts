@@ -33,6 +33,23 @@ export function everyEntryUsed(dictionary: object): boolean {
   return EVERY_ENTRY_USED.has(dictionary);
 }
 
+/**
+ * Id arrays known to hold only ids in [0, bound): renumberIds' output, whose every id it checked or made. A
+ * writer may then skip its own bounds check for a dictionary of at least `bound` entries. Only for arrays
+ * nothing writes to afterwards.
+ */
+const IDS_BELOW = new WeakMap<Int32Array, number>();
+
+export function markIdsBelow(ids: Int32Array, bound: number): Int32Array {
+  IDS_BELOW.set(ids, bound);
+  return ids;
+}
+
+/** The bound every id in `ids` is known to be below, if one was recorded (see markIdsBelow). */
+export function idsKnownBelow(ids: Int32Array): number | undefined {
+  return IDS_BELOW.get(ids);
+}
+
 /** A dictionary decoded once and kept: subsets are gathers. */
 export function memoryDictionary(presented: ValueBlock, cardinality: number): DictionarySource {
   return { cardinality, inMemory: true, values: (used) => gather(presented, used) };

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Field, List, Struct, Decimal, FixedSizeBinary, Uint32, Dictionary, Int32, Int16, Utf8 as Utf8Type, type Data, type DataType, type Schema as ArrowSchema } from 'apache-arrow';
 import { nullData } from '../../../src/pipeline/arrow-data.js';
-import { markEveryEntryUsed } from '../../../src/sources/pinot/dictionary-subset.js';
+import { markEveryEntryUsed, markIdsBelow } from '../../../src/sources/pinot/dictionary-subset.js';
 import { ParquetFileWriter } from '../../../src/pipeline/direct/file-writer.js';
 import { directWriterSupports } from '../../../src/pipeline/direct/parquet-schema.js';
 import { ParquetError } from '../../../src/pipeline/parquet-error.js';
@@ -387,6 +387,20 @@ describe('ParquetFileWriter and dictionary ids outside the dictionary', () => {
     expect(() => writeDirect(schema, [[d]], { dictionaryColumns: ['s'] })).toThrow(/column s: dictionary id 7 is outside the dictionary \(3 entries\)/);
     (d.values as Int32Array)[2] = -1;
     expect(() => writeDirect(schema, [[d]], { dictionaryColumns: ['s'] })).toThrow(/dictionary id -1 is outside the dictionary/);
+  });
+
+  it('trusts ids marked in range only for a dictionary at least as long as the mark says', () => {
+    // The mark is the reader's promise (its renumbered ids); a wrong one is not caught, which this shows by
+    // marking a bad id: the writer then skips its check. A bound above the dictionary's length is ignored.
+    const d = dictionaryData(types.utf8(), ['m', 'n', 'n', 'm'], ['a-unused']);
+    markEveryEntryUsed(d.dictionary!.data[0]!);
+    const ids = d.values as Int32Array;
+    ids[2] = 7;
+    const schema = new Schema([fieldOf('s', d)]);
+    markIdsBelow(ids, 4);
+    expect(() => writeDirect(schema, [[d]], { dictionaryColumns: ['s'] })).toThrow(/dictionary id 7 is outside the dictionary \(3 entries\)/);
+    markIdsBelow(ids, 3);
+    expect(() => writeDirect(schema, [[d]], { dictionaryColumns: ['s'] })).not.toThrow();
   });
 });
 
