@@ -150,39 +150,45 @@ function varLengthReader(range: ByteRange, head: Uint8Array, cardinality: number
   }
   return (used) => {
     const n = used.length;
+    const offsetFailure = (k: number, s: number, e: number, prevEnd: number) => {
+      const id = used[k]!;
+      if (s < prevEnd) {
+        const what = k === 0 ? `the first value offset (${first})` : `the end of value ${used[k - 1]!} (${prevEnd})`;
+        return dictionaryFailure(ErrorCodes.PINOT_CORRUPT, `value offset ${id} (${s}) is before ${what}`, ctx, offsetsStart + 4 * id);
+      }
+      if (e < s) {
+        return dictionaryFailure(ErrorCodes.PINOT_CORRUPT, `value offset ${id + 1} (${e}) is before offset ${id} (${s})`, ctx, offsetsStart + 4 * (id + 1));
+      }
+      return dictionaryFailure(ErrorCodes.PINOT_TRUNCATED, `value ${id} ends at ${e}, past the ${length}-byte buffer`, ctx, offsetsStart + 4 * (id + 1));
+    };
     // Absolute start/end of each needed value; entry i spans offsets i and i+1.
     const starts = new Int32Array(n);
     const ends = new Int32Array(n);
+    let total = 0;
+    let prevEnd = first;
+    // Whole decoding checks every offset against its predecessor; here the needed ones are checked against
+    // each other and the buffer, which is what the reads below rely on. Ids ascend, so the check runs as the
+    // offsets are read (one pass, not two).
+    let bad = -1;
     for (const win of stridedWindows(used, 4, offsetsStart, 8)) {
       const dv = dataView(readTransient(range, win.base, win.end));
       const base = win.base;
       for (let k = win.from; k < win.to; k++) {
         const pos = offsetsStart + 4 * used[k]! - base;
-        starts[k] = dv.getInt32(pos);
-        ends[k] = dv.getInt32(pos + 4);
+        const s = dv.getInt32(pos);
+        const e = dv.getInt32(pos + 4);
+        starts[k] = s;
+        ends[k] = e;
+        if (s < prevEnd || e < s || e > length) {
+          bad = k;
+          break;
+        }
+        prevEnd = e;
+        total += e - s;
       }
+      if (bad >= 0) break;
     }
-    let total = 0;
-    let prevEnd = first;
-    for (let k = 0; k < n; k++) {
-      const id = used[k]!;
-      const s = starts[k]!;
-      const e = ends[k]!;
-      // Whole decoding checks every offset against its predecessor; here the needed ones are checked
-      // against each other and the buffer, which is what the reads below rely on.
-      if (s < prevEnd) {
-        const what = k === 0 ? `the first value offset (${first})` : `the end of value ${used[k - 1]!} (${prevEnd})`;
-        throw dictionaryFailure(ErrorCodes.PINOT_CORRUPT, `value offset ${id} (${s}) is before ${what}`, ctx, offsetsStart + 4 * id);
-      }
-      if (e < s) {
-        throw dictionaryFailure(ErrorCodes.PINOT_CORRUPT, `value offset ${id + 1} (${e}) is before offset ${id} (${s})`, ctx, offsetsStart + 4 * (id + 1));
-      }
-      if (e > length) {
-        throw dictionaryFailure(ErrorCodes.PINOT_TRUNCATED, `value ${id} ends at ${e}, past the ${length}-byte buffer`, ctx, offsetsStart + 4 * (id + 1));
-      }
-      prevEnd = e;
-      total += e - s;
-    }
+    if (bad >= 0) throw offsetFailure(bad, starts[bad]!, ends[bad]!, bad === 0 ? first : ends[bad - 1]!);
     const offsets = new Int32Array(n + 1);
     const data = new Uint8Array(total);
     let size = 0;
@@ -191,11 +197,19 @@ function varLengthReader(range: ByteRange, head: Uint8Array, cardinality: number
       const bytes = readTransient(range, win.base, win.end);
       const view = dataView(bytes);
       const base = win.base;
+      const available = bytes.length;
       for (let k = win.from; k < win.to; k++) {
         const s = starts[k]! - base;
         const e = ends[k]! - base;
-        copyBytes(data, into, size, bytes, view, s, e);
-        size += e - s;
+        const len = e - s;
+        const words = (len + 3) & ~3;
+        if (len <= 128 && size + words <= total && s + words <= available) {
+          // Whole words, up to 3 bytes past the value: they land where the next value goes, which overwrites
+          // them (values past the end of `data` or of the window take copyBytes). Short values of random
+          // lengths (BYTES dictionaries) cost ~1/3 less than a word loop with a byte tail.
+          for (let w = 0; w < words; w += 4) into.setInt32(size + w, view.getInt32(s + w));
+        } else copyBytes(data, into, size, bytes, view, s, e);
+        size += len;
         offsets[k + 1] = size;
       }
     }
