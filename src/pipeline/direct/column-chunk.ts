@@ -12,7 +12,6 @@
  * the non-null values (or their dictionary ids) are gathered once, then each page encodes a slice of them.
  */
 import { DataType as ArrowTypes, type Data, type DataType } from 'apache-arrow';
-import { concatBytes } from '../concat-bytes.js';
 import { popcount32 as popcount, setBitPositions } from '../../sources/pinot/bitpack.js';
 import { everyEntryUsed, idsKnownBelow } from '../../sources/pinot/dictionary-subset.js';
 import { ParquetError, ParquetErrorCodes, type ParquetErrorCode } from '../parquet-error.js';
@@ -520,9 +519,9 @@ export function encodeColumnChunk(leaf: LeafColumn, data: Data, settings: ChunkS
     const levelParts: Uint8Array[] = [];
     if (shred.rep !== undefined) levelParts.push(encodeLevels(shred.rep.subarray(levelFrom, levelTo), levels, leaf.maxRepetitionLevel));
     levelParts.push(shred.def === undefined ? encodeRepeatedLevel(maxDef, levels, maxDef) : encodeLevels(shred.def.subarray(levelFrom, levelTo), levels, maxDef));
-    // PLAIN values are written after the levels in one buffer; the (smaller) packed ids are joined to them.
+    // Values (PLAIN or packed ids) are written after the levels, in one buffer.
     const body = dictIds !== undefined
-      ? concatBytes([...levelParts, encodeDictionaryIds(dictIds.subarray(valueFrom, valueTo), valueTo - valueFrom, bitWidth)])
+      ? encodeDictionaryIds(dictIds.subarray(valueFrom, valueTo), valueTo - valueFrom, bitWidth, levelParts)
       : plainValues(source, index, valueFrom, valueTo, levelParts);
     const at = sink.add(body, (uncompressedPageSize, compressedPageSize) => encodePageHeader({
       type: 'DATA_PAGE', uncompressedPageSize, compressedPageSize,

@@ -261,11 +261,23 @@ export function encodeRepeatedLevel(level: number, count: number, maxLevel: numb
   return withLengthPrefix(out, end);
 }
 
-/** RLE_DICTIONARY data page values: one byte bit width, then the hybrid of ids[0, count). */
-export function encodeDictionaryIds(ids: Int32Array, count: number, bitWidth: number): Uint8Array {
+/**
+ * RLE_DICTIONARY data page values: one byte bit width, then the hybrid of ids[0, count). `head` (the page's
+ * encoded levels) is written first, so the page body comes out of one copy, not a copy and a concatenation.
+ */
+export function encodeDictionaryIds(ids: Int32Array, count: number, bitWidth: number, head?: readonly Uint8Array[]): Uint8Array {
   checkArgs(ids, count, bitWidth);
-  const out = scratchOf(maxHybridSize(count, bitWidth) + 1);
-  out[0] = bitWidth;
-  const end = hybridInto(ids, count, bitWidth, out, 1);
+  let at = 0;
+  if (head) for (const h of head) at += h.length;
+  const out = scratchOf(at + maxHybridSize(count, bitWidth) + 1);
+  at = 0;
+  if (head) {
+    for (const h of head) {
+      out.set(h, at);
+      at += h.length;
+    }
+  }
+  out[at] = bitWidth;
+  const end = hybridInto(ids, count, bitWidth, out, at + 1);
   return out.slice(0, end);
 }

@@ -185,4 +185,15 @@ describe('encodeDictionaryIds', () => {
     expect(bytes[0]).toBe(10);
     expect(hyparquetDecode(bytes.subarray(1), 10, 500)).toEqual(Array.from(ids));
   });
+
+  it('writes a head (the page levels) first, then exactly the bytes it writes without one', () => {
+    const ids = mixed(700, 13, 3);
+    const bare = encodeDictionaryIds(ids, 700, 13);
+    for (const head of [[], [Uint8Array.of(1, 2, 3)], [Uint8Array.of(9, 8, 7, 6), Uint8Array.of(5)]]) {
+      const at = head.reduce((n, h) => n + h.length, 0);
+      const bytes = encodeDictionaryIds(ids, 700, 13, head);
+      expect(Array.from(bytes.subarray(0, at))).toEqual(head.flatMap((h) => Array.from(h)));
+      expect(Array.from(bytes.subarray(at))).toEqual(Array.from(bare));
+    }
+  });
 });
