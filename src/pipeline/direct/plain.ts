@@ -6,6 +6,7 @@
  */
 
 import { copyBytes, dataView } from '../../sources/pinot/bytes.js';
+import { bytesLength, copyChunks } from '../concat-bytes.js';
 
 // Arrow buffers are in host order and Parquet is little-endian: the raw copies below assume a little-endian host.
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('the direct Parquet writer needs a little-endian host');
@@ -51,23 +52,11 @@ export function plainFixed(values: Int32Array | Float32Array | Float64Array | Bi
   return out;
 }
 
-function headBytes(head: readonly Uint8Array[] | undefined): number {
-  let n = 0;
-  if (head) for (const h of head) n += h.length;
-  return n;
-}
-
 /** A zeroed output of `head` then `valueBytes`; returns it and where the values start. */
 function withHead(head: readonly Uint8Array[] | undefined, valueBytes: number): { out: Uint8Array; at: number } {
-  const out = new Uint8Array(headBytes(head) + valueBytes);
-  let at = 0;
-  if (head) {
-    for (const h of head) {
-      out.set(h, at);
-      at += h.length;
-    }
-  }
-  return { out, at };
+  if (!head) return { out: new Uint8Array(valueBytes), at: 0 };
+  const out = new Uint8Array(bytesLength(head) + valueBytes);
+  return { out, at: copyChunks(out, head, 0) };
 }
 
 function outOfRange(j: number, n: number): RangeError {

@@ -8,6 +8,7 @@
  * A bit-packed run must stay a multiple of 8 values, so a long run that starts inside a group joins RLE at the
  * next group boundary.
  */
+import { bytesLength, copyChunks } from '../concat-bytes.js';
 
 type Values = Int32Array | Uint8Array | Uint16Array;
 
@@ -267,16 +268,9 @@ export function encodeRepeatedLevel(level: number, count: number, maxLevel: numb
  */
 export function encodeDictionaryIds(ids: Int32Array, count: number, bitWidth: number, head?: readonly Uint8Array[]): Uint8Array {
   checkArgs(ids, count, bitWidth);
-  let at = 0;
-  if (head) for (const h of head) at += h.length;
-  const out = scratchOf(at + maxHybridSize(count, bitWidth) + 1);
-  at = 0;
-  if (head) {
-    for (const h of head) {
-      out.set(h, at);
-      at += h.length;
-    }
-  }
+  const levels = head ?? [];
+  const out = scratchOf(bytesLength(levels) + maxHybridSize(count, bitWidth) + 1);
+  const at = copyChunks(out, levels, 0);
   out[at] = bitWidth;
   const end = hybridInto(ids, count, bitWidth, out, at + 1);
   return out.slice(0, end);

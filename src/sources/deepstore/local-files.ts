@@ -115,7 +115,7 @@ function fileRange(file: OpenFile, name: string, isClosed: () => boolean, dir: s
         } else if (isClosed()) {
           throw closedError(dir, name);
         }
-        // A copy, so no caller's bytes pin the block (headers and tables are kept for a column's lifetime).
+        // A copy: the block is refilled by the next sequential miss, and callers keep headers and tables.
         return Buffer.from(file.ahead.subarray(at, at + n));
       }
       return fill(Buffer.allocUnsafe(n), start);
