@@ -19,7 +19,7 @@ import {
   encodePageHeader, type ColumnMetaData, type CompressionCodec, type Encoding, type PageEncodingStats, type Statistics,
 } from './format.js';
 import type { LeafColumn } from './parquet-schema.js';
-import { plainBoolean, plainByteArray, plainFixed } from './plain.js';
+import { plainBoolean, plainByteArray, plainFixed, type OutputOf } from './plain.js';
 import { bitWidthOf, encodeDictionaryIds, encodeLevels, encodeRepeatedLevel } from './rle.js';
 import {
   booleanMinMax, byteArrayMinMax, float32MinMax, float64MinMax, int32MinMax, int64MinMax, statisticsOf, type MinMax,
@@ -76,6 +76,7 @@ export class ChunkScratch {
   private defBuf = new Uint8Array(0);
   private repBuf = new Uint8Array(0);
   private lookupBuf = new Int32Array(0);
+  private pageBuf = new Uint8Array(0);
 
   private static grow(n: number): number {
     return Math.max(n, 1024) + (n >> 3);
@@ -120,6 +121,15 @@ export class ChunkScratch {
   }
 
   /**
+   * n bytes for a page body that is compressed at once and not kept (contents not zeroed): the same buffer
+   * every time. An uncompressed page is copied out of it (PageSink).
+   */
+  readonly page = (n: number): Uint8Array => {
+    if (this.pageBuf.length < n) this.pageBuf = new Uint8Array(ChunkScratch.grow(n));
+    return this.pageBuf.subarray(0, n);
+  };
+
+  /**
    * Drops buffers over `maxBytes`: reuse pays within a chunk and across similar chunks, but a list column's
    * buffers (several per element) must not stay pinned for the rest of the file.
    */
@@ -132,6 +142,7 @@ export class ChunkScratch {
     this.usedBuf = keep(this.usedBuf, new Int32Array(0));
     this.defBuf = keep(this.defBuf, new Uint8Array(0));
     this.repBuf = keep(this.repBuf, new Uint8Array(0));
+    this.pageBuf = keep(this.pageBuf, new Uint8Array(0));
   }
 }
 
@@ -267,20 +278,22 @@ function minMaxOf(source: ValueSource, index: Int32Array | undefined, count: num
 }
 
 /** PLAIN bytes of values index[from, to) (or positions from .. to − 1 when index is undefined), after `head`. */
-function plainValues(source: ValueSource, index: Int32Array | undefined, from: number, to: number, head?: readonly Uint8Array[]): Uint8Array {
+function plainValues(source: ValueSource, index: Int32Array | undefined, from: number, to: number, head: readonly Uint8Array[] | undefined, output: OutputOf): Uint8Array {
   const count = to - from;
   if (source.bits !== undefined) {
     return index === undefined
-      ? plainBoolean(source.bits, source.bitOffset + from, undefined, count, head)
-      : plainBoolean(source.bits, source.bitOffset, index.subarray(from, to), count, head);
+      ? plainBoolean(source.bits, source.bitOffset + from, undefined, count, head, output)
+      : plainBoolean(source.bits, source.bitOffset, index.subarray(from, to), count, head, output);
   }
   if (source.offsets !== undefined) {
     return index === undefined
-      ? plainByteArray(source.offsets.subarray(from, to + 1), source.bytes!, undefined, count, head)
-      : plainByteArray(source.offsets, source.bytes!, index.subarray(from, to), count, head);
+      ? plainByteArray(source.offsets.subarray(from, to + 1), source.bytes!, undefined, count, head, output)
+      : plainByteArray(source.offsets, source.bytes!, index.subarray(from, to), count, head, output);
   }
   const fixed = source.fixed!;
-  return index === undefined ? plainFixed(fixed.subarray(from, to), undefined, count, head) : plainFixed(fixed, index.subarray(from, to), count, head);
+  return index === undefined
+    ? plainFixed(fixed.subarray(from, to), undefined, count, head, output)
+    : plainFixed(fixed, index.subarray(from, to), count, head, output);
 }
 
 /** PLAIN size of the values at index[0, count) (all of 0 .. count − 1 when undefined). */
@@ -459,10 +472,12 @@ class PageSink {
 
   constructor(private readonly compress: (page: Uint8Array) => Uint8Array) {}
 
-  /** Appends a page (header + compressed body); returns its offset within the chunk. */
+  /** Appends a page (header + compressed body); returns its offset within the chunk. The body is not kept. */
   add(body: Uint8Array, header: (uncompressed: number, compressed: number) => Uint8Array): number {
     const at = this.compressed;
-    const packed = this.compress(body);
+    let packed = this.compress(body);
+    // UNCOMPRESSED hands the body back: it lies in the reused page buffer (ChunkScratch.page), so it is copied.
+    if (packed === body) packed = body.slice();
     const head = header(body.length, packed.length);
     this.pages.push(head, packed);
     this.uncompressed += head.length + body.length;
@@ -492,7 +507,7 @@ export function encodeColumnChunk(leaf: LeafColumn, data: Data, settings: ChunkS
     minMax = minMaxOf(source, d.usedList, d.usedCount);
     const eligible = settings.dictionary && leaf.physicalType !== 'BOOLEAN' && count > 0;
     if (eligible && plainSize(source, d.usedList, d.usedCount) <= settings.dictionaryPageSizeLimit) {
-      const page = plainValues(source, d.usedList, 0, d.usedCount);
+      const page = plainValues(source, d.usedList, 0, d.usedCount, undefined, scratch.page);
       dictionaryPageOffset = settings.offset + sink.add(page, (uncompressedPageSize, compressedPageSize) => encodePageHeader({
         type: 'DICTIONARY_PAGE', uncompressedPageSize, compressedPageSize,
         dictionaryPageHeader: { numValues: d.usedCount, encoding: 'PLAIN' },
@@ -521,8 +536,8 @@ export function encodeColumnChunk(leaf: LeafColumn, data: Data, settings: ChunkS
     levelParts.push(shred.def === undefined ? encodeRepeatedLevel(maxDef, levels, maxDef) : encodeLevels(shred.def.subarray(levelFrom, levelTo), levels, maxDef));
     // Values (PLAIN or packed ids) are written after the levels, in one buffer.
     const body = dictIds !== undefined
-      ? encodeDictionaryIds(dictIds.subarray(valueFrom, valueTo), valueTo - valueFrom, bitWidth, levelParts)
-      : plainValues(source, index, valueFrom, valueTo, levelParts);
+      ? encodeDictionaryIds(dictIds.subarray(valueFrom, valueTo), valueTo - valueFrom, bitWidth, levelParts, scratch.page)
+      : plainValues(source, index, valueFrom, valueTo, levelParts, scratch.page);
     const at = sink.add(body, (uncompressedPageSize, compressedPageSize) => encodePageHeader({
       type: 'DATA_PAGE', uncompressedPageSize, compressedPageSize,
       dataPageHeader: { numValues: levels, encoding, definitionLevelEncoding: 'RLE', repetitionLevelEncoding: 'RLE' },

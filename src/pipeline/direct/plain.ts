@@ -3,6 +3,8 @@
  * payloads and -0 survive bit for bit. `index` lists the source positions to emit, in output order (e.g. the
  * non-null rows, or dictionary ids to gather); undefined means positions 0..count-1. `head`: bytes to place
  * before the values in the same output (a data page's levels), so the page body is built without a second copy.
+ * `output`: where the bytes go (default: a fresh array); the writer passes a buffer it reuses for page bodies
+ * that are compressed at once (ChunkScratch.page), so ~1.2 GB of arrays per 10M-row file are not allocated.
  */
 
 import { copyBytes, dataView } from '../../sources/pinot/bytes.js';
@@ -10,6 +12,11 @@ import { bytesLength, copyChunks } from '../concat-bytes.js';
 
 // Arrow buffers are in host order and Parquet is little-endian: the raw copies below assume a little-endian host.
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('the direct Parquet writer needs a little-endian host');
+
+/** An array of `size` bytes for an encoder's output; its contents need not be zero. */
+export type OutputOf = (size: number) => Uint8Array;
+
+const fresh: OutputOf = (size) => new Uint8Array(size);
 
 function checkCount(length: number, index: Int32Array | undefined, count: number): void {
   const available = index ? index.length : length;
@@ -19,10 +26,12 @@ function checkCount(length: number, index: Int32Array | undefined, count: number
 }
 
 /** INT32/INT64/FLOAT/DOUBLE PLAIN. */
-export function plainFixed(values: Int32Array | Float32Array | Float64Array | BigInt64Array, index: Int32Array | undefined, count: number, head?: readonly Uint8Array[]): Uint8Array {
+export function plainFixed(
+  values: Int32Array | Float32Array | Float64Array | BigInt64Array, index: Int32Array | undefined, count: number, head?: readonly Uint8Array[], output: OutputOf = fresh,
+): Uint8Array {
   checkCount(values.length, index, count);
   const width = values.BYTES_PER_ELEMENT;
-  const { out, at } = withHead(head, count * width);
+  const { out, at } = withHead(head, count * width, output);
   if (!index) {
     out.set(new Uint8Array(values.buffer, values.byteOffset, count * width), at);
     return out;
@@ -31,8 +40,8 @@ export function plainFixed(values: Int32Array | Float32Array | Float64Array | Bi
   const src = new Int32Array(values.buffer, values.byteOffset, values.length * words);
   // Gathered as words straight into the output when the values start word-aligned (no head, or a head of whole
   // words); else into a scratch array copied after the head.
-  const aligned = (at & 3) === 0;
-  const dst = aligned ? new Int32Array(out.buffer, at, count * words) : new Int32Array(count * words);
+  const aligned = ((out.byteOffset + at) & 3) === 0;
+  const dst = aligned ? new Int32Array(out.buffer, out.byteOffset + at, count * words) : new Int32Array(count * words);
   const n = src.length;
   if (words === 1) {
     for (let i = 0; i < count; i++) {
@@ -52,10 +61,10 @@ export function plainFixed(values: Int32Array | Float32Array | Float64Array | Bi
   return out;
 }
 
-/** A zeroed output of `head` then `valueBytes`; returns it and where the values start. */
-function withHead(head: readonly Uint8Array[] | undefined, valueBytes: number): { out: Uint8Array; at: number } {
-  if (!head) return { out: new Uint8Array(valueBytes), at: 0 };
-  const out = new Uint8Array(bytesLength(head) + valueBytes);
+/** An output of `head` then `valueBytes` (not necessarily zeroed); returns it and where the values start. */
+function withHead(head: readonly Uint8Array[] | undefined, valueBytes: number, output: OutputOf): { out: Uint8Array; at: number } {
+  if (!head) return { out: output(valueBytes), at: 0 };
+  const out = output(bytesLength(head) + valueBytes);
   return { out, at: copyChunks(out, head, 0) };
 }
 
@@ -64,12 +73,15 @@ function outOfRange(j: number, n: number): RangeError {
 }
 
 /** BOOLEAN PLAIN (bit-packed, LSB first) from an Arrow bitmap (bit i of `bitmap` at bitOffset + i). */
-export function plainBoolean(bitmap: Uint8Array, bitOffset: number, index: Int32Array | undefined, count: number, head?: readonly Uint8Array[]): Uint8Array {
+export function plainBoolean(
+  bitmap: Uint8Array, bitOffset: number, index: Int32Array | undefined, count: number, head?: readonly Uint8Array[], output: OutputOf = fresh,
+): Uint8Array {
   const bits = bitmap.length * 8 - bitOffset;
   checkCount(bits, index, count);
-  const { out: whole, at } = withHead(head, (count + 7) >>> 3);
-  // The bits are written through a view at the values' start (the head is whole bytes).
+  const { out: whole, at } = withHead(head, (count + 7) >>> 3, output);
+  // The bits are written through a view at the values' start (the head is whole bytes), OR-ed into zeros.
   const out = whole.subarray(at);
+  out.fill(0);
   if (!index && (bitOffset & 7) === 0) {
     out.set(bitmap.subarray(bitOffset >>> 3, (bitOffset >>> 3) + out.length));
     // Clear the padding bits after the last value (Arrow leaves them undefined).
@@ -89,7 +101,9 @@ export function plainBoolean(bitmap: Uint8Array, bitOffset: number, index: Int32
 }
 
 /** BYTE_ARRAY PLAIN (4-byte LE length + bytes each); value i is data[offsets[i], offsets[i+1]). */
-export function plainByteArray(offsets: Int32Array, data: Uint8Array, index: Int32Array | undefined, count: number, head?: readonly Uint8Array[]): Uint8Array {
+export function plainByteArray(
+  offsets: Int32Array, data: Uint8Array, index: Int32Array | undefined, count: number, head?: readonly Uint8Array[], output: OutputOf = fresh,
+): Uint8Array {
   const n = offsets.length - 1;
   checkCount(Math.max(n, 0), index, count);
   let total = 4 * count;
@@ -101,7 +115,7 @@ export function plainByteArray(offsets: Int32Array, data: Uint8Array, index: Int
     }
   } else if (count > 0) total += offsets[count]! - offsets[0]!;
   if (total < 0) throw new RangeError('offsets are not ascending');
-  const { out, at } = withHead(head, total);
+  const { out, at } = withHead(head, total, output);
   const to = dataView(out);
   const from = dataView(data);
   const outLength = out.length;

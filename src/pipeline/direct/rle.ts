@@ -9,6 +9,7 @@
  * next group boundary.
  */
 import { bytesLength, copyChunks } from '../concat-bytes.js';
+import type { OutputOf } from './plain.js';
 
 type Values = Int32Array | Uint8Array | Uint16Array;
 
@@ -265,13 +266,16 @@ export function encodeRepeatedLevel(level: number, count: number, maxLevel: numb
 /**
  * RLE_DICTIONARY data page values: one byte bit width, then the hybrid of ids[0, count). `head` (the page's
  * encoded levels) is written first, so the page body comes out of one copy, not a copy and a concatenation.
+ * `output` (see plain.ts OutputOf): the body is written there and a view of it returned, not copied out of
+ * this module's scratch.
  */
-export function encodeDictionaryIds(ids: Int32Array, count: number, bitWidth: number, head?: readonly Uint8Array[]): Uint8Array {
+export function encodeDictionaryIds(ids: Int32Array, count: number, bitWidth: number, head?: readonly Uint8Array[], output?: OutputOf): Uint8Array {
   checkArgs(ids, count, bitWidth);
   const levels = head ?? [];
-  const out = scratchOf(bytesLength(levels) + maxHybridSize(count, bitWidth) + 1);
+  const size = bytesLength(levels) + maxHybridSize(count, bitWidth) + 1;
+  const out = output === undefined ? scratchOf(size) : output(size);
   const at = copyChunks(out, levels, 0);
   out[at] = bitWidth;
   const end = hybridInto(ids, count, bitWidth, out, at + 1);
-  return out.slice(0, end);
+  return output === undefined ? out.slice(0, end) : out.subarray(0, end);
 }

@@ -163,6 +163,37 @@ describe('PLAIN values after a head (a data page\'s levels) in one buffer', () =
   });
 });
 
+describe('PLAIN into a reused output buffer (the writer\'s page buffer)', () => {
+  // The writer hands every page body the same buffer, still holding the last page's bytes: an encoder must
+  // write every byte it returns (booleans are OR-ed bit by bit, so they must clear theirs first).
+  const dirty = (): { output: (n: number) => Uint8Array; buffer: Uint8Array } => {
+    const buffer = new Uint8Array(4096).fill(0xff);
+    return { buffer, output: (n) => buffer.subarray(0, n) };
+  };
+  const head = [Uint8Array.of(7, 7, 7)];
+
+  it('writes the same bytes as into a fresh array, for every encoder, with and without a head and an index', () => {
+    const f64 = Float64Array.of(NaN, -0, 1.5, -Infinity);
+    const i32 = Int32Array.of(5, -6, 7, 2 ** 31 - 1);
+    const index = Int32Array.of(2, 0, 1, 3);
+    const bitmap = Uint8Array.of(0b10110101, 0b01101100, 0b111);
+    const offs = Int32Array.of(0, 3, 3, 10);
+    const bytes = Uint8Array.from({ length: 10 }, (_, i) => i + 1);
+    for (const h of [undefined, head]) {
+      for (const values of [i32, f64]) {
+        const { output, buffer } = dirty();
+        const got = plainFixed(values, index, 4, h, output);
+        expect(got.buffer).toBe(buffer.buffer);
+        expect([...got]).toEqual([...plainFixed(values, index, 4, h)]);
+        expect([...plainFixed(values, undefined, 3, h, dirty().output)]).toEqual([...plainFixed(values, undefined, 3, h)]);
+      }
+      expect([...plainBoolean(bitmap, 3, undefined, 13, h, dirty().output)]).toEqual([...plainBoolean(bitmap, 3, undefined, 13, h)]);
+      expect([...plainBoolean(bitmap, 0, Int32Array.of(4, 0, 9), 3, h, dirty().output)]).toEqual([...plainBoolean(bitmap, 0, Int32Array.of(4, 0, 9), 3, h)]);
+      expect([...plainByteArray(offs, bytes, Int32Array.of(2, 1, 0), 3, h, dirty().output)]).toEqual([...plainByteArray(offs, bytes, Int32Array.of(2, 1, 0), 3, h)]);
+    }
+  });
+});
+
 describe('pageCompressor', () => {
   // A page-like input: repetitive with some noise, 200 KB.
   const input = new Uint8Array(200_000);

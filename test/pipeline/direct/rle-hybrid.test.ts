@@ -196,4 +196,13 @@ describe('encodeDictionaryIds', () => {
       expect(Array.from(bytes.subarray(at))).toEqual(Array.from(bare));
     }
   });
+
+  it('writes into a caller\'s dirty buffer exactly the bytes it returns otherwise, as a view of that buffer', () => {
+    const ids = mixed(700, 13, 5);
+    const head = [Uint8Array.of(1, 2, 3)];
+    const buffer = new Uint8Array(8192).fill(0xa5);
+    const bytes = encodeDictionaryIds(ids, 700, 13, head, (n) => buffer.subarray(0, n));
+    expect(bytes.buffer).toBe(buffer.buffer);
+    expect(Array.from(bytes)).toEqual(Array.from(encodeDictionaryIds(ids, 700, 13, head)));
+  });
 });
