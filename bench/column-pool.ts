@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
 import { ColumnEncoderPool } from '../src/pipeline/direct/column-pool.js';
 import { ParquetFileWriter } from '../src/pipeline/direct/file-writer.js';
 import { DEFAULT_PARQUET_OPTIONS, type ParquetCodec, type ParquetOptions } from '../src/pipeline/parquet-options.js';
@@ -119,7 +120,7 @@ if (args.one !== undefined) {
   const results = new Map<string, Result[]>();
   for (let p = 0; p < passes; p++) {
     for (const mode of ['in-process', 'pool-1', 'pool-2']) {
-      const run = spawnSync(process.execPath, [self, segment, ...extra, '--one', mode], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      const run = spawnSync(process.execPath, [...NODE_FLAGS, self, segment, ...extra, '--one', mode], { encoding: 'utf8', maxBuffer: 1 << 20 });
       if (run.status !== 0) throw new Error(`${mode} failed: ${run.stderr}`);
       const r = JSON.parse(run.stdout.trim().split('\n').pop()!) as Result;
       results.set(mode, [...(results.get(mode) ?? []), r]);

@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
 import { ColumnReader } from '../src/sources/pinot/column-reader.js';
 import { SegmentReader } from '../src/sources/segment-reader.js';
 import { median } from './support.js';
@@ -136,7 +137,7 @@ if (values.mode) {
   for (const mode of MODES) {
     const args = [fileURLToPath(import.meta.url), location, '--mode', mode, '--group-rows', String(groupRows)];
     if (values.columns) args.push('--columns', values.columns);
-    const child = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const child = spawnSync(process.execPath, [...NODE_FLAGS, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
     if (child.status !== 0) {
       console.error(child.stderr);
       process.exit(1);

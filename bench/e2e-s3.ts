@@ -31,6 +31,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DeleteObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
 import { exportSegment } from '../src/control/export-segment.js';
 import { ConfigError, ErrorCodes, ExporterError } from '../src/errors.js';
 import { DEFAULT_START_MS, generateSegments } from '../src/generate/generator.js';
@@ -332,7 +333,7 @@ const live = new Set<ChildProcess>();
 
 /** Runs `node e2e-s3.js --child <mode> …` and returns its last stdout line as JSON, with its sampled RSS. */
 async function child<T>(mode: string, args: string[]): Promise<{ result: T; rss: RssWatch }> {
-  const proc = spawn(process.execPath, [self, '--child', mode, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+  const proc = spawn(process.execPath, [...NODE_FLAGS, self, '--child', mode, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
   live.add(proc);
   proc.once('close', () => live.delete(proc));
   const watch = watchRss(proc.pid!);

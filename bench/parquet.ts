@@ -28,6 +28,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
 import { PARQUET_CODECS, type ParquetCodec } from '../src/pipeline/parquet-options.js';
 import { barChartSvg, type BarGroup } from './chart.js';
 import { WRITERS, type FromChild, type Measurement, type PeerJob, type RunTiming, type ToChild, type WriterName } from './peers/protocol.js';
@@ -99,8 +100,11 @@ class Peer {
   private gone: Error | undefined;
 
   constructor(readonly job: PeerJob) {
-    // Generous heap: the JS writers' inputs for 10M rows are large JS arrays (a measured cost, not a leak).
-    this.child = fork(join(here, 'peers', 'child.js'), [JSON.stringify(job)], { execArgv: ['--max-old-space-size=16384'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // Node runs as the pinot-export executable runs it (NODE_FLAGS), for every writer alike; generous heap: the
+    // JS writers' inputs for 10M rows are large JS arrays (a measured cost, not a leak).
+    this.child = fork(join(here, 'peers', 'child.js'), [JSON.stringify(job)], {
+      execArgv: [...NODE_FLAGS, '--max-old-space-size=16384'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.child.on('message', (m: FromChild) => {
       const w = this.waiter;
       this.waiter = undefined;

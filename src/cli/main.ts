@@ -1,5 +1,5 @@
-#!/usr/bin/env node
-/** The `pinot-export` executable (package.json `bin`). */
+#!/usr/bin/env -S node --initial-old-space-size=64
+/** The `pinot-export` executable (package.json `bin`); its `#!` flags are NODE_FLAGS (node-flags.ts). */
 import { runCli } from './program.js';
 
 // EPIPE (e.g. `pinot-export cat … | head`) means the reader is done: stop quietly.
