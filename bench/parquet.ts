@@ -10,7 +10,8 @@
  *   parquetjs     @dsnp/parquetjs 1.8.8 from row objects, SNAPPY only, first --parquetjs-rows rows
  * for `events` segments generated once and cached (preset + rows + seed) and the real baseballStats fixture,
  * with the same codec and rows per row group for every writer. Each writer × segment × codec runs in a child
- * process of its own, so its peak RSS (maxRSS) is its own. The runs of ours, ours-2t, ours-wasm and DuckDB
+ * process of its own, so its peak RSS (maxRSS) is its own; every child runs node with the pinot-export
+ * executable's flags (NODE_FLAGS, src/cli/node-flags.ts). The runs of ours, ours-2t, ours-wasm and DuckDB
  * are interleaved round by round and compared per round (this machine's speed drifts between minutes); the
  * JS writers, whose 10M-row inputs are too big to keep beside DuckDB's, run one after another. Writes
  * bench/results/parquet.json and .svg and prints a markdown table for the README.
