@@ -150,8 +150,15 @@ function varLengthReader(range: ByteRange, head: Uint8Array, cardinality: number
   }
   return (used) => {
     const n = used.length;
-    const offsetFailure = (k: number, s: number, e: number, prevEnd: number) => {
+    // Absolute start/end of each needed value; entry i spans offsets i and i+1.
+    const starts = new Int32Array(n);
+    const ends = new Int32Array(n);
+    /** Why the offsets read for used[k] are wrong (the ones before it were right). */
+    const offsetFailure = (k: number) => {
       const id = used[k]!;
+      const s = starts[k]!;
+      const e = ends[k]!;
+      const prevEnd = k === 0 ? first : ends[k - 1]!;
       if (s < prevEnd) {
         const what = k === 0 ? `the first value offset (${first})` : `the end of value ${used[k - 1]!} (${prevEnd})`;
         return dictionaryFailure(ErrorCodes.PINOT_CORRUPT, `value offset ${id} (${s}) is before ${what}`, ctx, offsetsStart + 4 * id);
@@ -161,15 +168,11 @@ function varLengthReader(range: ByteRange, head: Uint8Array, cardinality: number
       }
       return dictionaryFailure(ErrorCodes.PINOT_TRUNCATED, `value ${id} ends at ${e}, past the ${length}-byte buffer`, ctx, offsetsStart + 4 * (id + 1));
     };
-    // Absolute start/end of each needed value; entry i spans offsets i and i+1.
-    const starts = new Int32Array(n);
-    const ends = new Int32Array(n);
     let total = 0;
     let prevEnd = first;
     // Whole decoding checks every offset against its predecessor; here the needed ones are checked against
     // each other and the buffer, which is what the reads below rely on. Ids ascend, so the check runs as the
     // offsets are read (one pass, not two).
-    let bad = -1;
     for (const win of stridedWindows(used, 4, offsetsStart, 8)) {
       const dv = dataView(readTransient(range, win.base, win.end));
       const base = win.base;
@@ -179,16 +182,11 @@ function varLengthReader(range: ByteRange, head: Uint8Array, cardinality: number
         const e = dv.getInt32(pos + 4);
         starts[k] = s;
         ends[k] = e;
-        if (s < prevEnd || e < s || e > length) {
-          bad = k;
-          break;
-        }
+        if (s < prevEnd || e < s || e > length) throw offsetFailure(k);
         prevEnd = e;
         total += e - s;
       }
-      if (bad >= 0) break;
     }
-    if (bad >= 0) throw offsetFailure(bad, starts[bad]!, ends[bad]!, bad === 0 ? first : ends[bad - 1]!);
     const offsets = new Int32Array(n + 1);
     const data = new Uint8Array(total);
     let size = 0;
