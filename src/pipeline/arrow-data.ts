@@ -7,6 +7,7 @@ import {
   DataType as ArrowTypes, Struct, makeData, makeVector, type Binary, type Int32, type Data, type DataType, type Dictionary, type Utf8,
 } from 'apache-arrow';
 import { gatherWords } from '../sources/pinot/arrow-values.js';
+import { unfilledBytes, unfilledInt32 } from '../sources/pinot/bytes.js';
 
 export interface Validity {
   nullBitmap?: Uint8Array;
@@ -138,8 +139,9 @@ export function rewriteUtf8(data: Data<Utf8>, a: number, b: number, rewrite: (te
   const replaced = hits.map((r) => encoder.encode(rewrite(decoder.decode(values.subarray(offsets[r]!, offsets[r + 1]!)))));
   let total = end - offsets[0]!;
   hits.forEach((r, h) => (total += replaced[h]!.length - (offsets[r + 1]! - offsets[r]!)));
-  const out = new Uint8Array(total);
-  const outOffsets = new Int32Array(n + 1);
+  const out = unfilledBytes(total);
+  const outOffsets = unfilledInt32(n + 1);
+  outOffsets[0] = 0;
   let at = 0;
   let next = 0;
   for (let h = 0; h <= hits.length; h++) {

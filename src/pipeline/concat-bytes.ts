@@ -1,3 +1,5 @@
+import { unfilledBytes } from '../sources/pinot/bytes.js';
+
 /** Total length of the chunks. */
 export function bytesLength(chunks: readonly Uint8Array[]): number {
   let n = 0;
@@ -17,7 +19,7 @@ export function copyChunks(out: Uint8Array, chunks: readonly Uint8Array[], at: n
 /** The chunks as one array (the chunk itself when there is only one, no copy). */
 export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(bytesLength(chunks));
+  const out = unfilledBytes(bytesLength(chunks));
   copyChunks(out, chunks, 0);
   return out;
 }

@@ -13,6 +13,7 @@
  */
 import { DataType as ArrowTypes, type Data, type DataType } from 'apache-arrow';
 import { popcount32 as popcount, setBitPositions } from '../../sources/pinot/bitpack.js';
+import { unfilledBytes, unfilledInt32 } from '../../sources/pinot/bytes.js';
 import { everyEntryUsed, idsKnownBelow } from '../../sources/pinot/dictionary-subset.js';
 import { ParquetError, ParquetErrorCodes, type ParquetErrorCode } from '../parquet-error.js';
 import {
@@ -67,7 +68,10 @@ interface ValueSource {
   length: number;
 }
 
-/** Buffers reused across chunks; they only grow. */
+/**
+ * Buffers reused across chunks (grown as needed, the largest dropped by `trim`). Their contents are stale, a
+ * previous chunk's or unfilled when new: each user writes what it reads, except `used`, zeroed here.
+ */
 export class ChunkScratch {
   private positionsBuf = new Int32Array(0);
   private idsBuf = new Int32Array(0);
@@ -83,22 +87,22 @@ export class ChunkScratch {
   }
 
   positions(n: number): Int32Array {
-    if (this.positionsBuf.length < n) this.positionsBuf = new Int32Array(ChunkScratch.grow(n));
+    if (this.positionsBuf.length < n) this.positionsBuf = unfilledInt32(ChunkScratch.grow(n));
     return this.positionsBuf;
   }
 
   ids(n: number): Int32Array {
-    if (this.idsBuf.length < n) this.idsBuf = new Int32Array(ChunkScratch.grow(n));
+    if (this.idsBuf.length < n) this.idsBuf = unfilledInt32(ChunkScratch.grow(n));
     return this.idsBuf;
   }
 
   remap(n: number): Int32Array {
-    if (this.remapBuf.length < n) this.remapBuf = new Int32Array(ChunkScratch.grow(n));
+    if (this.remapBuf.length < n) this.remapBuf = unfilledInt32(ChunkScratch.grow(n));
     return this.remapBuf;
   }
 
   lookup(n: number): Int32Array {
-    if (this.lookupBuf.length < n) this.lookupBuf = new Int32Array(ChunkScratch.grow(n));
+    if (this.lookupBuf.length < n) this.lookupBuf = unfilledInt32(ChunkScratch.grow(n));
     return this.lookupBuf;
   }
 
@@ -111,12 +115,12 @@ export class ChunkScratch {
   }
 
   def(n: number): Uint8Array {
-    if (this.defBuf.length < n) this.defBuf = new Uint8Array(ChunkScratch.grow(n));
+    if (this.defBuf.length < n) this.defBuf = unfilledBytes(ChunkScratch.grow(n));
     return this.defBuf;
   }
 
   rep(n: number): Uint8Array {
-    if (this.repBuf.length < n) this.repBuf = new Uint8Array(ChunkScratch.grow(n));
+    if (this.repBuf.length < n) this.repBuf = unfilledBytes(ChunkScratch.grow(n));
     return this.repBuf;
   }
 
@@ -125,7 +129,7 @@ export class ChunkScratch {
    * every time. An uncompressed page is copied out of it (PageSink).
    */
   readonly page = (n: number): Uint8Array => {
-    if (this.pageBuf.length < n) this.pageBuf = new Uint8Array(ChunkScratch.grow(n));
+    if (this.pageBuf.length < n) this.pageBuf = unfilledBytes(ChunkScratch.grow(n));
     return this.pageBuf.subarray(0, n);
   };
 

@@ -8,6 +8,7 @@
  * - MAP → Arrow Utf8 holding a JSON object whose values are Pinot's JSON text.
  */
 import { bigDecimalTexts } from './bigdecimal-text.js';
+import { unfilledBytes, unfilledInt32 } from './bytes.js';
 import {
   Binary, Bool, Dictionary, Field, Float32, Float64, Int32, Int64, List, TimestampMillisecond, Utf8,
   makeData, makeVector, type Data, type DataType as ArrowType, type Vector,
@@ -85,7 +86,7 @@ export function gather(block: ValueBlock, ids: Int32Array): ValueBlock {
  */
 export function gatherWords(src: Int32Array | BigInt64Array | Float32Array | Float64Array, words: 1 | 2, ids: Int32Array): ArrayBuffer {
   const from = new Int32Array(src.buffer, src.byteOffset, src.length * words);
-  const out = new Int32Array(ids.length * words);
+  const out = unfilledInt32(ids.length * words);
   if (words === 1) {
     for (let i = 0; i < ids.length; i++) out[i] = from[ids[i]!]!;
   } else {
@@ -100,14 +101,15 @@ export function gatherWords(src: Int32Array | BigInt64Array | Float32Array | Flo
 
 function gatherVarBytes(src: VarBytes, ids: Int32Array): VarBytes {
   const { offsets, data } = src;
-  const outOffsets = new Int32Array(ids.length + 1);
+  const outOffsets = unfilledInt32(ids.length + 1);
+  outOffsets[0] = 0;
   let total = 0;
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]!;
     total += offsets[id + 1]! - offsets[id]!;
     outOffsets[i + 1] = total;
   }
-  const out = new Uint8Array(total);
+  const out = unfilledBytes(total);
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]!;
     const from = offsets[id]!;

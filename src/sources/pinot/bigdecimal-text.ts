@@ -4,6 +4,7 @@
  * group, so values whose unscaled part fits 6 bytes (exact in a double) allocate no string at all; longer
  * or malformed ones take the general BigInt path (which also raises the error). Pure; no I/O.
  */
+import { unfilledBytes, unfilledInt32 } from './bytes.js';
 import type { VarBytes } from './types.js';
 import { bigDecimalToString, decodeBigDecimal } from './values.js';
 
@@ -14,8 +15,9 @@ const ZERO = 0x30;
 export function bigDecimalTexts(values: VarBytes): VarBytes {
   const { offsets, data } = values;
   const n = offsets.length - 1;
-  const outOffsets = new Int32Array(n + 1);
-  let out: Uint8Array = new Uint8Array(Math.max(64, n * 12));
+  const outOffsets = unfilledInt32(n + 1);
+  outOffsets[0] = 0;
+  let out: Uint8Array = unfilledBytes(Math.max(64, n * 12));
   const digits = new Uint8Array(24);
   let pos = 0;
   for (let i = 0; i < n; i++) {
@@ -91,7 +93,7 @@ export function bigDecimalTexts(values: VarBytes): VarBytes {
 }
 
 function grow(out: Uint8Array, used: number, need: number): Uint8Array {
-  const grown = new Uint8Array(Math.max(out.length * 2, need));
+  const grown = unfilledBytes(Math.max(out.length * 2, need));
   grown.set(out.subarray(0, used));
   return grown;
 }

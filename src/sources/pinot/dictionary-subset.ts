@@ -6,6 +6,7 @@
 import { ErrorCodes, SegmentFormatError } from '../../errors.js';
 import { gather } from './arrow-values.js';
 import { popcount32 as popcount, setBitPositions } from './bitpack.js';
+import { unfilledInt32 } from './bytes.js';
 import type { DataType, ValueBlock } from './types.js';
 
 /** Presented values (see presentBlock) of a column's dictionary entries, fetched by id. */
@@ -130,7 +131,7 @@ export function renumberIds(ids: Int32Array, cardinality: number, opts: Renumber
     bits[2 * w + 1] = count;
     count += popcount(bits[2 * w]!);
   }
-  const used = new Int32Array(count);
+  const used = unfilledInt32(count);
   if (count === cardinality) {
     // Every entry is used (common for low-cardinality columns): ranks are the ids themselves.
     for (let k = 0; k < count; k++) used[k] = k;

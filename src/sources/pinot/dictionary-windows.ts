@@ -7,7 +7,7 @@
 import { ErrorCodes, type ErrorContext } from '../../errors.js';
 import { presentBlock } from './arrow-values.js';
 import { bigDecimalTexts } from './bigdecimal-text.js';
-import { copyBytes, dataView, readTransient, type ByteRange } from './bytes.js';
+import { copyBytes, dataView, readTransient, unfilledBytes, unfilledInt32, type ByteRange } from './bytes.js';
 import { checkLength, dictionaryFailure, isVarLengthDictionary, legacyPadByte, type DictionaryOptions } from './dictionary.js';
 import type { DictionarySource } from './dictionary-subset.js';
 import type { DataType, ValueBlock, VarBytes } from './types.js';
@@ -56,7 +56,7 @@ function numericReader(range: ByteRange, type: 'INT' | 'LONG' | 'FLOAT' | 'DOUBL
   return (used) => {
     const n = used.length;
     // Values land as 32-bit words in host (little-endian) order; for 8-byte entries the low word is second in BE.
-    const out = new Int32Array(n * (width / 4));
+    const out = unfilledInt32(n * (width / 4));
     for (const w of stridedWindows(used, width, 0, width)) {
       const bytes = readTransient(range, w.base, w.end);
       const dv = dataView(bytes);
@@ -151,8 +151,8 @@ function varLengthReader(range: ByteRange, head: Uint8Array, cardinality: number
   return (used) => {
     const n = used.length;
     // Absolute start/end of each needed value; entry i spans offsets i and i+1.
-    const starts = new Int32Array(n);
-    const ends = new Int32Array(n);
+    const starts = unfilledInt32(n);
+    const ends = unfilledInt32(n);
     /** Why the offsets read for used[k] are wrong (the ones before it were right). */
     const offsetFailure = (k: number) => {
       const id = used[k]!;
@@ -187,8 +187,9 @@ function varLengthReader(range: ByteRange, head: Uint8Array, cardinality: number
         total += e - s;
       }
     }
-    const offsets = new Int32Array(n + 1);
-    const data = new Uint8Array(total);
+    const offsets = unfilledInt32(n + 1);
+    offsets[0] = 0;
+    const data = unfilledBytes(total);
     let size = 0;
     const into = dataView(data);
     for (const win of spanWindows(starts, ends)) {

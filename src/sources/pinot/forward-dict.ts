@@ -5,7 +5,7 @@
  */
 import { ErrorCodes, SegmentFormatError, type ErrorCode, type ErrorContext } from '../../errors.js';
 import { countSetBits, findSetBits, nthSetBit, packedByteLength, unpackBitsAt, bitsFor } from './bitpack.js';
-import { dataView, readTransient, type ByteRange } from './bytes.js';
+import { dataView, readTransient, unfilledInt32, type ByteRange } from './bytes.js';
 import type { MultiValueBlock, MVDictForwardReader, SVDictForwardReader } from './types.js';
 
 export interface DictForwardOptions {
@@ -115,7 +115,7 @@ export function openFixedBitSV(range: ByteRange,
     kind: 'sv-dict',
     readDictIds(start, end, opts) {
       checkDocRange(start, end, totalDocs);
-      const out = new Int32Array(end - start);
+      const out = unfilledInt32(end - start);
       if (end === start) return out;
       readPacked(range, 0, start, end - start, bits, out);
       // 32-bit ids are checked anyway: one of them can be −1, which renumberIds takes for a null mark.
@@ -213,7 +213,7 @@ export function openSortedSV(range: ByteRange,
     kind: 'sv-dict',
     readDictIds(start, end) {
       checkDocRange(start, end, totalDocs);
-      const out = new Int32Array(end - start);
+      const out = unfilledInt32(end - start);
       if (end === start) return out;
       const cur = cursor - winFirst;
       let d = winFirst >= 0 && cur >= 0 && cur < pairs.length / 2 && pairs[2 * cur]! <= start && start <= pairs[2 * cur + 1]!

@@ -8,7 +8,7 @@
  * offset and row offset is checked against the bytes before it is used.
  */
 import { ErrorCodes, SegmentFormatError, type ErrorCode, type ErrorContext } from '../../errors.js';
-import { dataView, type ByteRange } from './bytes.js';
+import { dataView, unfilledBytes, type ByteRange } from './bytes.js';
 import { ChunkCodec, MAX_CHUNK_BYTES, checkCodec, codecName, declaredSize, decompressChunk } from './codecs.js';
 import {
   FIXED_WIDTH, type MVRawForwardReader, type MultiValueBlock, type SVRawForwardReader, type StoredType,
@@ -482,7 +482,7 @@ class Parts {
   }
 
   concat(): Uint8Array {
-    const out = new Uint8Array(this.length);
+    const out = unfilledBytes(this.length);
     let pos = 0;
     for (const p of this.list) {
       if (p.length < 16) {
