@@ -78,11 +78,11 @@ describe('other physical types', () => {
         Buffer.from(sorted[0]!).toString('hex'), Buffer.from(sorted[n - 1]!).toString('hex'),
       ]);
     }
-    // Lengths 0..9 over few byte values (shared 4-byte prefixes, zero bytes against padding), through an index,
-    // inside a buffer at a non-zero offset.
-    for (let trial = 0; trial < 300; trial++) {
+    // Lengths 0..13 over few byte values (shared 4- and 8-byte prefixes, zero bytes against padding), through an
+    // index, inside a buffer at a non-zero offset.
+    for (let trial = 0; trial < 600; trial++) {
       const n = 1 + Math.floor(r() * 40);
-      const items = Array.from({ length: n }, () => Uint8Array.from({ length: Math.floor(r() * 10) }, () => [0, 1, 0xff][Math.floor(r() * 3)]!));
+      const items = Array.from({ length: n }, () => Uint8Array.from({ length: Math.floor(r() * 14) }, () => [0, 1, 0xff][Math.floor(r() * 3)]!));
       const offsets = new Int32Array(n + 1);
       items.forEach((b, i) => (offsets[i + 1] = offsets[i]! + b.length));
       const data = new Uint8Array(Buffer.concat([Buffer.of(9, 9, 9), ...items])).subarray(3);
