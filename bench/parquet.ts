@@ -21,7 +21,7 @@
  *        [--out bench/results/parquet.json] [--svg bench/results/parquet.svg]
  *
  * --quick: events at 100k rows + baseballStats, 1 run, parquetjs capped at 20k rows; results go to the temp
- * dir (not bench/results) unless --out/--svg say otherwise.
+ * dir (not bench/results) unless --out/--svg say otherwise; --out alone puts the chart beside it (.json → .svg).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -71,7 +71,9 @@ function positiveInts(name: string, text: string): number[] {
 // A smoke run must not overwrite the published results: --quick writes under the temp dir unless told otherwise.
 const resultsDir = values.quick ? tmpdir() : join(root, 'bench', 'results');
 const outPath = values.out ?? join(resultsDir, values.quick ? 'pinot-parquet-bench-quick.json' : 'parquet.json');
-const svgPath = values.svg ?? join(resultsDir, values.quick ? 'pinot-parquet-bench-quick.svg' : 'parquet.svg');
+// The chart goes beside --out when only --out is given, so a run written elsewhere leaves the published chart alone.
+const svgPath = values.svg
+  ?? (values.out !== undefined ? values.out.replace(/(\.json)?$/, '.svg') : join(resultsDir, values.quick ? 'pinot-parquet-bench-quick.svg' : 'parquet.svg'));
 const rowCounts = values.quick ? [100_000] : positiveInts('rows', values.rows!);
 const runs = values.quick ? 1 : positiveInts('runs', values.runs!)[0]!;
 // --quick also caps parquetjs (≈5k rows/s) so a smoke run stays short.
