@@ -79,15 +79,16 @@ export function plainBoolean(
   const bits = bitmap.length * 8 - bitOffset;
   checkCount(bits, index, count);
   const { out: whole, at } = withHead(head, (count + 7) >>> 3, output);
-  // The bits are written through a view at the values' start (the head is whole bytes), OR-ed into zeros.
+  // The bits are written through a view at the values' start (the head is whole bytes).
   const out = whole.subarray(at);
-  out.fill(0);
   if (!index && (bitOffset & 7) === 0) {
     out.set(bitmap.subarray(bitOffset >>> 3, (bitOffset >>> 3) + out.length));
     // Clear the padding bits after the last value (Arrow leaves them undefined).
     if (count & 7) out[out.length - 1]! &= (1 << (count & 7)) - 1;
     return whole;
   }
+  // Bit by bit, OR-ed into zeros (the output may hold stale bytes).
+  out.fill(0);
   for (let i = 0; i < count; i++) {
     let p: number;
     if (index) {
