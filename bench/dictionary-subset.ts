@@ -6,7 +6,7 @@
  *
  * Modes:
  *   whole     ColumnReader as the batch path uses it: every dictionary decoded whole at open, kept.
- *   budget    PinotSegment.columnChunks() with the default 32 MiB dictionary budget.
+ *   budget    PinotSegment.columnChunks() with the default dictionary budget (8 MiB).
  *   windowed  columnChunks({ dictionaryBudgetBytes: 0 }): every dictionary read in windows per chunk.
  * Every mode reads each selected column of each row group [a, b) in writer order (row group by row group).
  */

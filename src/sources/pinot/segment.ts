@@ -13,8 +13,14 @@ import { openSegmentLayout, type SegmentLayout } from './segment-layout.js';
 import type { SegmentFiles } from './types.js';
 
 export const DEFAULT_BATCH_ROWS = 65_536;
-/** Decoded dictionaries a ColumnChunkReader keeps whole, in total; larger ones are read per chunk. */
-export const DEFAULT_DICTIONARY_BUDGET_BYTES = 32 << 20;
+/**
+ * Decoded dictionaries a ColumnChunkReader keeps whole, in total; larger ones are read per chunk. Kept
+ * whole, a dictionary saves only the windowed reads of it: for the 10.6M-row bench segment's 27.5 MiB
+ * TIMESTAMP dictionary (3.6M entries) a row group's chunk took 55-60 ms either way, while keeping it (32 MiB
+ * budget) raised peak RSS by 40-60 MB (README, Benchmarks). Small dictionaries are kept so their chunks skip
+ * the reads.
+ */
+export const DEFAULT_DICTIONARY_BUDGET_BYTES = 8 << 20;
 
 export interface BatchOptions {
   /** Columns to read, in this order (default: every physical column in metadata order). */
@@ -36,7 +42,7 @@ export interface ColumnChunkOptions {
   /** Pre-08/2016 `%`-padded STRING dictionaries: refuse (default) or strip the padding. */
   legacyPadding?: 'refuse' | 'strip';
   /**
-   * Bytes of decoded dictionaries kept whole for the reader's life (default 32 MiB); the smallest fit
+   * Bytes of decoded dictionaries kept whole for the reader's life (default 8 MiB); the smallest fit
    * first. Every other dictionary is read per call, only where the requested docs' entries are.
    */
   dictionaryBudgetBytes?: number;
